@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ccface/ccface/datasets"
+)
+
+// Phase names, in the order a run goes through them.
+const (
+	PhaseTeacher = "teacher"
+	PhaseStudent = "student"
+	PhaseDone    = "done"
+)
+
+// Config is the whole description of a run. Everything in Hyper may change
+// while training runs; the rest is fixed when the run starts.
+type Config struct {
+	Seed     int64       `json:"seed"`
+	Method   string      `json:"method"` // "proxyless" (the method issue adds the rest)
+	Data     DataConfig  `json:"data"`
+	Model    ModelConfig `json:"model"`
+	Teacher  PhaseConfig `json:"teacher"`
+	Student  PhaseConfig `json:"student"`
+	Eval     EvalConfig  `json:"eval"`
+	Replicas int         `json:"replicas"` // graph replicas a batch is split over (0 = one per core)
+	Hyper    Hyper       `json:"hyper"`
+}
+
+// DataConfig says where faces come from and how they are split.
+type DataConfig struct {
+	Source       string  `json:"source"`        // "synth" or an image-folder path
+	HR           int     `json:"hr"`            // HR side in pixels
+	TrainIDs     int     `json:"train_ids"`     // synthetic: training identities
+	EvalIDs      int     `json:"eval_ids"`      // synthetic: evaluation identities (disjoint)
+	PerID        int     `json:"per_id"`        // synthetic: images per identity
+	EvalFraction float64 `json:"eval_fraction"` // folders: share of identities held out for evaluation
+}
+
+// ModelConfig shapes the residual CNN backbone.
+type ModelConfig struct {
+	Width int `json:"width"` // channels of the first stage; each of the 3 stages doubles it
+	Depth int `json:"depth"` // residual blocks per stage
+	Embed int `json:"embed"` // embedding size
+}
+
+// PhaseConfig holds the fixed settings of one training phase.
+type PhaseConfig struct {
+	Epochs       int     `json:"epochs"`
+	Batch        int     `json:"batch"`
+	MarginWarmup float64 `json:"margin_warmup"` // epochs at m=0 before the ramp
+	MarginRamp   float64 `json:"margin_ramp"`   // epochs of linear ramp from 0 to m
+	LRWarmup     float64 `json:"lr_warmup"`     // epochs of linear learning-rate warm-up
+}
+
+// EvalConfig sets the evaluation protocols.
+type EvalConfig struct {
+	LRSizes      []int   `json:"lr_sizes"`       // LR sides of the sweep, in pixels
+	Folds        int     `json:"folds"`          // verification folds
+	Pairs        int     `json:"pairs"`          // verification pairs (half same, half different)
+	GalleryPerID int     `json:"gallery_per_id"` // identification: gallery images per mated identity
+	Distractors  float64 `json:"distractors"`    // identification: share of eval identities used only as gallery distractors
+	FlipTTA      bool    `json:"flip_tta"`       // sum each embedding with its flipped image's
+}
+
+// Hyper holds the live knobs: validated synchronously, applied by the engine
+// at the next step boundary, and recorded as an event with its step.
+type Hyper struct {
+	LRTeacher   float64 `json:"lr_teacher"`
+	LRStudent   float64 `json:"lr_student"`
+	Momentum    float64 `json:"momentum"`
+	WeightDecay float64 `json:"weight_decay"`
+	LRSchedule  string  `json:"lr_schedule"` // "cosine" or "step"
+
+	Head   string  `json:"head"`   // teacher head: "arcface", "cosface" or "adaface"
+	Margin float64 `json:"margin"` // m: target margin (radians for ArcFace, cosine for CosFace)
+	Scale  float64 `json:"scale"`  // s: logit scale
+	H      float64 `json:"h"`      // AdaFace concentration h
+
+	Policy string  `json:"policy"` // per-sample margin policy of the student: "fixed" (more with the method issue)
+	Gamma  float64 `json:"gamma"`  // γ of the adaptive policies
+	Alpha  float64 `json:"alpha"`  // weight of the HR consistency term
+	Lambda float64 `json:"lambda"` // weight of L_ACR
+	Temp   float64 `json:"temp"`   // T: sharpening temperature of L_ACR
+	Eps    float64 `json:"eps"`    // ε: mean-entropy weight of L_ACR
+	ACR    string  `json:"acr"`    // "off" (more with the method issue)
+
+	Aug datasets.DegradeParams `json:"aug"`
+}
+
+// Default is the "default" preset.
+func Default() Config {
+	return Preset("default")
+}
+
+// Presets names the presets Preset knows.
+var Presets = []string{"tiny", "default"}
+
+// Preset returns a named preset; unknown names fall back to Default after
+// Validate-like checking in ParsePreset.
+func Preset(name string) Config {
+	c := Config{
+		Seed:    1,
+		Method:  "proxyless",
+		Data:    DataConfig{Source: "synth", HR: 32, TrainIDs: 300, EvalIDs: 100, PerID: 30, EvalFraction: 0.25},
+		Model:   ModelConfig{Width: 16, Depth: 1, Embed: 128},
+		Teacher: PhaseConfig{Epochs: 12, Batch: 64, MarginWarmup: 2, MarginRamp: 3, LRWarmup: 1},
+		Student: PhaseConfig{Epochs: 8, Batch: 64, MarginWarmup: 0, MarginRamp: 0, LRWarmup: 0.5},
+		Eval: EvalConfig{LRSizes: []int{8, 12, 16}, Folds: 10, Pairs: 3000, GalleryPerID: 1,
+			Distractors: 0.2, FlipTTA: false},
+		Hyper: Hyper{
+			LRTeacher: 0.1, LRStudent: 0.02, Momentum: 0.9, WeightDecay: 5e-4, LRSchedule: "cosine",
+			Head: "arcface", Margin: 0.4, Scale: 32, H: 0.333,
+			Policy: "fixed", Gamma: 1, Alpha: 0.5, Lambda: 0, Temp: 0.25, Eps: 1, ACR: "off",
+			Aug: datasets.DefaultDegrade(),
+		},
+	}
+	if name == "tiny" {
+		c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID = 60, 30, 16
+		c.Model = ModelConfig{Width: 8, Depth: 1, Embed: 64}
+		c.Teacher = PhaseConfig{Epochs: 6, Batch: 32, MarginWarmup: 1, MarginRamp: 2, LRWarmup: 0.5}
+		c.Student = PhaseConfig{Epochs: 4, Batch: 32, LRWarmup: 0.25}
+		c.Eval.Pairs = 600
+	}
+	return c
+}
+
+// ParsePreset returns the named preset or an error listing the known ones.
+func ParsePreset(name string) (Config, error) {
+	for _, p := range Presets {
+		if p == name {
+			return Preset(name), nil
+		}
+	}
+	return Config{}, fmt.Errorf("unknown preset %q: use one of %s", name, strings.Join(Presets, ", "))
+}
+
+// Validate checks every knob and names the first bad one with its allowed range.
+func (c Config) Validate() error {
+	for _, k := range Knobs {
+		if k.Check != nil {
+			if err := k.Check(&c); err != nil {
+				return err
+			}
+		}
+	}
+	return c.Hyper.Aug.Validate()
+}
+
+// Clone returns a deep copy (slices included) so callers can edit it freely.
+func (c Config) Clone() Config {
+	c.Eval.LRSizes = append([]int(nil), c.Eval.LRSizes...)
+	return c
+}
+
+// PhaseConfig returns the fixed settings of the named phase.
+func (c Config) Phase(name string) PhaseConfig {
+	if name == PhaseStudent {
+		return c.Student
+	}
+	return c.Teacher
+}
+
+// PhaseLR returns the live base learning rate of the named phase.
+func (h Hyper) PhaseLR(phase string) float64 {
+	if phase == PhaseStudent {
+		return h.LRStudent
+	}
+	return h.LRTeacher
+}
