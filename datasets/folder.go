@@ -1,0 +1,245 @@
+package datasets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // register the decoders LoadFolder reads
+	_ "image/png"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	xdraw "golang.org/x/image/draw"
+)
+
+// imageExts are the file extensions LoadFolder decodes; other files (a
+// README.txt, .DS_Store) are not images and are ignored without a word.
+func isImageName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}
+
+// LoadFolder reads a face set laid out as dir/<identity>/<image>.png|jpg:
+// one sub-folder per identity, PNG or JPEG, grey or colour, any size. Each
+// image is centre-cropped to a square and resized to size×size with a
+// bilinear filter widened to the scale factor (so downscaling averages
+// every source pixel instead of aliasing).
+//
+// Files that cannot be decoded (corrupt, truncated, empty) are skipped and
+// listed in Set.Skipped as "path: reason"; identity folders with no
+// readable image are dropped; hidden entries and non-image files are
+// ignored. Identities and images are taken in name order and decoded in
+// parallel on a bounded pool, so the result is deterministic.
+func LoadFolder(dir string, size int) (*Set, error) {
+	if size < 4 || size > 1024 {
+		return nil, fmt.Errorf("datasets: %s: image size %d: must be in [4,1024] pixels", dir, size)
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("datasets: %s: no such folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg: %w", dir, err)
+	case err != nil:
+		return nil, fmt.Errorf("datasets: %s: %w", dir, err)
+	case !info.IsDir():
+		return nil, fmt.Errorf("datasets: %s: is a file, not a folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: read %s: %w", dir, err)
+	}
+
+	type job struct {
+		id   int
+		path string
+	}
+	var (
+		names []string
+		jobs  []job
+	)
+	for _, e := range entries { // os.ReadDir sorts by name
+		sub := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") || !isDir(sub, e) {
+			continue
+		}
+		files, err := os.ReadDir(sub)
+		if err != nil {
+			return nil, fmt.Errorf("datasets: read identity folder %s: %w", sub, err)
+		}
+		n := 0
+		for _, f := range files {
+			if f.IsDir() || strings.HasPrefix(f.Name(), ".") || !isImageName(f.Name()) { // symlinked images still load
+				continue
+			}
+			jobs = append(jobs, job{len(names), filepath.Join(sub, f.Name())})
+			n++
+		}
+		if n > 0 {
+			names = append(names, e.Name())
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, fmt.Errorf("datasets: %s: no identity folders with images found; expected DIR/<identity>/<image>.png|jpg", dir)
+	}
+
+	pixels := make([][]uint8, len(jobs))
+	reasons := make([]string, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), 8) // decoding is CPU-bound; more only adds open files
+	scratch := make([]imageScratch, workers)
+	parallelFor(len(jobs), workers, func(w, i int) {
+		px, err := scratch[w].load(jobs[i].path, size)
+		if err != nil {
+			reasons[i] = err.Error()
+			return
+		}
+		pixels[i] = px
+	})
+
+	// Assemble in job order, re-indexing identities that kept an image.
+	s := &Set{Name: dir, Size: size}
+	newID := make([]int, len(names))
+	for i := range newID {
+		newID[i] = -1
+	}
+	for i, j := range jobs {
+		if pixels[i] == nil {
+			s.Skipped = append(s.Skipped, j.path+": "+reasons[i])
+			continue
+		}
+		if newID[j.id] < 0 {
+			newID[j.id] = len(s.IDNames)
+			s.IDNames = append(s.IDNames, names[j.id])
+		}
+		s.Pixels = append(s.Pixels, pixels[i])
+		s.Labels = append(s.Labels, newID[j.id])
+	}
+	if s.Len() == 0 {
+		return nil, fmt.Errorf("datasets: %s: none of the %d images could be read (first: %s); expected DIR/<identity>/<image>.png|jpg",
+			dir, len(jobs), s.Skipped[0])
+	}
+	return s, nil
+}
+
+// isDir follows a symlinked identity folder, as sets are often assembled
+// from links into a larger collection.
+func isDir(path string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink == 0 {
+		return e.IsDir()
+	}
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
+// imageScratch holds one decoding worker's buffers and its resize scaler,
+// which is reused while source sizes repeat (they usually all match).
+type imageScratch struct {
+	rgb, dst *image.RGBA
+	scaler   xdraw.Scaler
+	key      [3]int // source side, destination side, valid
+}
+
+// load decodes path, centre-crops it to a square and resizes it to
+// size×size RGB (HWC).
+func (w *imageScratch) load(path string, size int) ([]uint8, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, errors.New("empty file")
+	}
+	img, format, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("cannot decode: %w", err)
+	}
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	if side == 0 {
+		return nil, fmt.Errorf("empty %s image", format)
+	}
+	crop := image.Rect(0, 0, side, side).Add(b.Min).Add(image.Pt((b.Dx()-side)/2, (b.Dy()-side)/2))
+	// Convert the crop to RGBA first: image/draw has fast paths from every
+	// decoded type, while the scaler converts YCbCr once per filter tap.
+	if w.rgb == nil || w.rgb.Rect.Dx() != side {
+		w.rgb = image.NewRGBA(image.Rect(0, 0, side, side))
+	}
+	xdraw.Draw(w.rgb, w.rgb.Rect, img, crop.Min, xdraw.Src)
+	src := w.rgb
+	if side != size {
+		if w.dst == nil {
+			w.dst = image.NewRGBA(image.Rect(0, 0, size, size))
+		}
+		if w.key != [3]int{side, size, 1} {
+			w.scaler, w.key = xdraw.BiLinear.NewScaler(size, size, side, side), [3]int{side, size, 1}
+		}
+		w.scaler.Scale(w.dst, w.dst.Rect, w.rgb, w.rgb.Rect, xdraw.Src, nil)
+		src = w.dst
+	}
+	out := make([]uint8, size*size*3)
+	for y := 0; y < size; y++ {
+		row := src.Pix[y*src.Stride:]
+		for x := 0; x < size; x++ {
+			copy(out[(y*size+x)*3:(y*size+x)*3+3], row[4*x:4*x+3])
+		}
+	}
+	return out, nil
+}
+
+// SplitByIdentity splits s into train and eval sets with disjoint
+// identities: round(evalFraction·NumIDs) identities (at least one each way
+// when s has two or more and 0 < evalFraction < 1), chosen by a permutation
+// drawn from seed. Labels are re-indexed 0..n-1 in each part, keeping the
+// original identity order; image order is kept. Skipped is carried by train.
+func SplitByIdentity(s *Set, evalFraction float64, seed int64) (train, eval *Set) {
+	n := s.NumIDs()
+	nEval := int(evalFraction*float64(n) + 0.5)
+	if evalFraction > 0 && evalFraction < 1 && n >= 2 {
+		nEval = max(1, min(n-1, nEval))
+	}
+	nEval = max(0, min(n, nEval))
+	isEval := make([]bool, n)
+	rng := rand.New(&splitMix{s: mixSeed(uint64(seed), tagSplit)})
+	for _, id := range rng.Perm(n)[:nEval] {
+		isEval[id] = true
+	}
+	var evalIDs, trainIDs []int
+	for id := 0; id < n; id++ {
+		if isEval[id] {
+			evalIDs = append(evalIDs, id)
+		} else {
+			trainIDs = append(trainIDs, id)
+		}
+	}
+	train = s.pick(s.Name+":train", trainIDs)
+	train.Skipped = append([]string(nil), s.Skipped...)
+	eval = s.pick(s.Name+":eval", evalIDs)
+	return train, eval
+}
+
+// pick returns the images of the given identities (ascending), relabelled
+// 0..len(ids)-1 in that order.
+func (s *Set) pick(name string, ids []int) *Set {
+	relabel := make(map[int]int, len(ids))
+	out := &Set{Name: name, Size: s.Size, IDNames: make([]string, len(ids))}
+	for k, id := range ids {
+		relabel[id] = k
+		if id < len(s.IDNames) {
+			out.IDNames[k] = s.IDNames[id]
+		} else {
+			out.IDNames[k] = fmt.Sprint(id)
+		}
+	}
+	for i, l := range s.Labels {
+		if k, ok := relabel[l]; ok {
+			out.Pixels = append(out.Pixels, s.Pixels[i])
+			out.Labels = append(out.Labels, k)
+		}
+	}
+	return out
+}

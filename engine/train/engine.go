@@ -1,0 +1,223 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ccface/ccface/datasets"
+	"github.com/ccface/ccface/engine"
+)
+
+// Options connects an engine to the world outside it.
+type Options struct {
+	// Save stores a checkpoint durably and returns where; nil disables
+	// checkpoints. It is called on the loop goroutine.
+	Save func(step int64, blob []byte) (path string, err error)
+}
+
+type cmdKind int
+
+const (
+	cmdKnob cmdKind = iota
+	cmdPause
+	cmdResume
+	cmdCheckpoint
+	cmdEval
+	cmdStop
+)
+
+type command struct {
+	kind        cmdKind
+	knob, value string
+	by          string
+}
+
+// Engine trains one run. It implements engine.Trainer.
+type Engine struct {
+	opts  Options
+	train *datasets.Set
+	eval  *datasets.Set
+
+	// Owned by the loop goroutine.
+	cfg    engine.Config
+	st     *state
+	paused bool
+
+	// Guarded by mu: what control calls validate against.
+	mu       sync.Mutex
+	shadow   engine.Config
+	started  bool
+	ended    bool
+	stopping bool
+
+	cmds chan command
+	box  *outbox
+}
+
+// New prepares a run on the given data. It validates the configuration and
+// initialises the teacher from the seed.
+func New(cfg engine.Config, train, eval *datasets.Set, opts Options) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if train == nil || train.Len() == 0 {
+		return nil, errors.New("train: no training images")
+	}
+	if eval == nil || eval.NumIDs() < 2 {
+		return nil, errors.New("train: evaluation needs at least 2 identities")
+	}
+	if train.Size != cfg.Data.HR || eval.Size != cfg.Data.HR {
+		return nil, fmt.Errorf("train: data is %d px but data.hr=%d", train.Size, cfg.Data.HR)
+	}
+	for _, p := range []engine.PhaseConfig{cfg.Teacher, cfg.Student} {
+		if p.Batch > train.Len() {
+			return nil, fmt.Errorf("train: batch %d is larger than the %d training images; lower teacher.batch/student.batch", p.Batch, train.Len())
+		}
+	}
+	st, err := newState(cfg, train.NumIDs())
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		opts: opts, train: train, eval: eval,
+		cfg: cfg.Clone(), shadow: cfg.Clone(), st: st,
+		cmds: make(chan command, 256), box: newOutbox(),
+	}, nil
+}
+
+// Restore continues from a checkpoint blob written by this engine: weights,
+// optimizer, step, knob values in effect. Call it before Start.
+func (e *Engine) Restore(blob []byte) error {
+	st, cfg, err := decodeState(blob, e.train.NumIDs())
+	if err != nil {
+		return err
+	}
+	e.st, e.cfg, e.shadow = st, cfg.Clone(), cfg.Clone()
+	return nil
+}
+
+// Start runs the engine until it finishes, is stopped or ctx ends. Events
+// flow until the channel closes.
+func (e *Engine) Start(ctx context.Context) {
+	e.mu.Lock()
+	e.started = true
+	e.mu.Unlock()
+	go e.box.run(ctx)
+	go e.loop(ctx)
+}
+
+// Events implements engine.Trainer.
+func (e *Engine) Events() <-chan []engine.Event { return e.box.out }
+
+// Config implements engine.Trainer: the configuration with every accepted
+// knob change applied, including those still queued.
+func (e *Engine) Config() engine.Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.shadow.Clone()
+}
+
+func (e *Engine) enqueue(c command) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.enqueueLocked(c)
+}
+
+func (e *Engine) enqueueLocked(c command) error {
+	if e.ended {
+		return errors.New("the run has ended")
+	}
+	select {
+	case e.cmds <- c:
+		return nil
+	default:
+		return errors.New("engine is busy: too many queued requests, try again")
+	}
+}
+
+// SetKnob implements engine.Trainer.
+func (e *Engine) SetKnob(name, value, by string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	next, err := engine.SetLive(e.shadow, name, value)
+	if err != nil {
+		return err
+	}
+	if err := e.enqueueLocked(command{kind: cmdKnob, knob: name, value: value, by: by}); err != nil {
+		return err
+	}
+	e.shadow = next
+	return nil
+}
+
+// Pause implements engine.Trainer.
+func (e *Engine) Pause(by string) error { return e.enqueue(command{kind: cmdPause, by: by}) }
+
+// Resume implements engine.Trainer.
+func (e *Engine) Resume(by string) error { return e.enqueue(command{kind: cmdResume, by: by}) }
+
+// Checkpoint implements engine.Trainer.
+func (e *Engine) Checkpoint(by string) error {
+	if e.opts.Save == nil {
+		return errors.New("checkpoints are not enabled for this run")
+	}
+	return e.enqueue(command{kind: cmdCheckpoint, by: by})
+}
+
+// Eval implements engine.Trainer.
+func (e *Engine) Eval(by string) error { return e.enqueue(command{kind: cmdEval, by: by}) }
+
+// Stop implements engine.Trainer.
+func (e *Engine) Stop(by string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping || e.ended {
+		return
+	}
+	e.stopping = true
+	// A full queue still stops: the loop also checks the flag.
+	_ = e.enqueueLocked(command{kind: cmdStop, by: by})
+}
+
+func (e *Engine) stopRequested() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopping
+}
+
+// emit queues lifecycle events (delivered at once); point events use point.
+func (e *Engine) emit(ev engine.Event) {
+	e.stamp(&ev)
+	e.box.add(true, ev)
+}
+
+func (e *Engine) point(values map[string]float64) {
+	ev := engine.Event{Kind: engine.KindPoint, Values: values}
+	e.stamp(&ev)
+	e.box.add(false, ev)
+}
+
+func (e *Engine) stamp(ev *engine.Event) {
+	ev.Step, ev.Phase, ev.Time = e.st.Step, e.st.Phase, time.Now().UTC()
+	ev.Epoch = e.st.epoch
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	e.emit(engine.Event{Kind: engine.KindLog, Message: fmt.Sprintf(format, args...)})
+}
+
+// replicas returns how many graph replicas to split a batch of b over.
+func replicas(cfgReplicas, b int) int {
+	r := cfgReplicas
+	if r <= 0 {
+		r = runtime.GOMAXPROCS(0)
+	}
+	for r > 1 && b%r != 0 {
+		r--
+	}
+	return max(r, 1)
+}

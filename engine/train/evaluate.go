@@ -1,0 +1,193 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/ccface/ccface/datasets"
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/eval"
+	"github.com/ccface/ccface/engine/nn"
+)
+
+// evalKernel downsamples evaluation probes: an area (box) filter is what a
+// camera sensor does to a small face, unlike the aliasing of plain bicubic.
+const evalKernel = "area"
+
+// evalChunk is the number of images one embedding graph takes per run.
+const evalChunk = 32
+
+// clusterPairs bounds the pairs sampled for the cluster score.
+const clusterPairs = 20000
+
+// evaluate scores the model of a phase on the evaluation identities and
+// emits the result. Failures are reported, not fatal: training goes on.
+func (e *Engine) evaluate(phase, reason string) {
+	model := engine.PhaseTeacher
+	bb := e.st.Teacher
+	if phase == engine.PhaseStudent && e.st.Student != nil {
+		model, bb = engine.PhaseStudent, e.st.Student
+	}
+	t0 := time.Now()
+	values, curves, err := Evaluate(bb, e.cfg, e.eval)
+	if err != nil {
+		e.logf("evaluation of the %s failed: %v", model, err)
+		return
+	}
+	e.emit(engine.Event{Kind: engine.KindEval, Values: values, Curves: curves,
+		Message: fmt.Sprintf("%s (%s, %.1fs)", model, reason, time.Since(t0).Seconds())})
+}
+
+// Evaluate runs the verification and identification protocols of METHOD.md
+// on set with a backbone, at HR and at every LR size of cfg.Eval.
+func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set) (map[string]float64, map[string]engine.Curve, error) {
+	size := cfg.Data.HR
+	img := 3 * size * size
+	n := set.Len()
+	hr := make([]float32, n*img)
+	for i := 0; i < n; i++ {
+		datasets.ToCHW(hr[i*img:(i+1)*img], set.Pixels[i], size)
+	}
+	views := map[string][]float32{"hr": hr}
+	for _, side := range cfg.Eval.LRSizes {
+		lr := make([]float32, n*img)
+		for i := 0; i < n; i++ {
+			datasets.DownUp(lr[i*img:(i+1)*img], hr[i*img:(i+1)*img], size, side, evalKernel)
+		}
+		views[engine.LRView(side)] = lr
+	}
+	emb := map[string][][]float32{}
+	for name, x := range views {
+		datasets.Normalise(x)
+		v, err := embedAll(backbone, cfg, x, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		emb[name] = v
+	}
+
+	values := map[string]float64{}
+	curves := map[string]engine.Curve{}
+	put := func(view, metric string, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) { // JSON has no NaN; a missing key says "undefined"
+			values[engine.EvalKey(view, metric)] = v
+		}
+	}
+	labels := set.Labels
+	pairs := eval.MakePairs(labels, cfg.Eval.Pairs, cfg.Seed)
+	split := eval.MakeSplit(labels, cfg.Eval.GalleryPerID, cfg.Eval.Distractors, cfg.Seed)
+	verify := func(view string, a, b [][]float32) {
+		scores := make([]float64, len(pairs))
+		same := make([]bool, len(pairs))
+		for i, p := range pairs {
+			scores[i], same[i] = eval.Cosine(a[p.A], b[p.B]), p.Same
+		}
+		r := eval.Verify(scores, same, cfg.Eval.Folds)
+		put(view, engine.EVerifAcc, r.Acc)
+		put(view, engine.EVerifStd, r.AccStd)
+		put(view, engine.EAUC, r.AUC)
+		put(view, engine.ETAR1e2, r.TAR1e2)
+		put(view, engine.ETAR1e3, r.TAR1e3)
+		curves["roc."+view] = engine.Curve{X: r.ROC.X, Y: r.ROC.Y}
+	}
+	identify := func(view string, probes [][]float32) {
+		g, gl := pick(emb["hr"], labels, split.Gallery)
+		p, pl := pick(probes, labels, split.Probes)
+		r := eval.Identify(g, gl, p, pl)
+		put(view, engine.ERank1, r.Rank1)
+		put(view, engine.ERank5, r.Rank5)
+		put(view, engine.ERank20, r.Rank20)
+		put(view, engine.EMAP, r.MAP)
+		curves["cmc."+view] = engine.Curve{X: r.CMC.X, Y: r.CMC.Y}
+		put(view, engine.ECluster, eval.ClusterScore(probes, labels, clusterPairs, cfg.Seed))
+	}
+	verify("hr", emb["hr"], emb["hr"])
+	identify("hr", emb["hr"])
+	for _, side := range cfg.Eval.LRSizes {
+		lr := emb[engine.LRView(side)]
+		verify(engine.LRView(side), lr, lr)
+		verify(engine.HRLRView(side), emb["hr"], lr)
+		identify(engine.LRView(side), lr)
+	}
+	return values, curves, nil
+}
+
+func pick(emb [][]float32, labels, idx []int) ([][]float32, []int) {
+	e := make([][]float32, len(idx))
+	l := make([]int, len(idx))
+	for i, j := range idx {
+		e[i], l[i] = emb[j], labels[j]
+	}
+	return e, l
+}
+
+// embedAll embeds n normalised images with one embedding graph per core.
+func embedAll(backbone nn.Params, cfg engine.Config, x []float32, n int) ([][]float32, error) {
+	workers := replicas(cfg.Replicas, 1<<20)
+	img := 3 * cfg.Data.HR * cfg.Data.HR
+	dim := cfg.Model.Embed
+	out := make([][]float32, n)
+	chunks := (n + evalChunk - 1) / evalChunk
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			net, err := nn.NewNet(nn.NetSpec{Arch: arch(cfg), N: evalChunk}, backbone, nil)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			for c := w; c < chunks; c += workers {
+				lo, hi := c*evalChunk, min((c+1)*evalChunk, n)
+				in := net.Input()
+				clear(in)
+				copy(in, x[lo*img:hi*img]) // a short last chunk runs padded with zeros
+				if err := net.Run(); err != nil {
+					errs[w] = err
+					return
+				}
+				z := net.Embeddings()
+				for i := lo; i < hi; i++ {
+					out[i] = append([]float32(nil), z[(i-lo)*dim:(i-lo+1)*dim]...)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Eval.FlipTTA {
+		flipped := make([]float32, len(x))
+		flipImages(flipped, x, n, cfg.Data.HR)
+		cfgNoFlip := cfg
+		cfgNoFlip.Eval.FlipTTA = false
+		f, err := embedAll(backbone, cfgNoFlip, flipped, n)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			for k := range out[i] {
+				out[i][k] += f[i][k]
+			}
+		}
+	}
+	return out, nil
+}
+
+// flipImages mirrors n CHW images horizontally.
+func flipImages(dst, src []float32, n, size int) {
+	for p := 0; p < n*3*size; p++ { // every row of every channel of every image
+		row := src[p*size : (p+1)*size]
+		out := dst[p*size : (p+1)*size]
+		for j, v := range row {
+			out[size-1-j] = v
+		}
+	}
+}

@@ -1,0 +1,472 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/ccface/ccface/datasets"
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/nn"
+)
+
+// errStopped ends a phase early at the user's request.
+var errStopped = errors.New("stopped")
+
+// phaseSeed separates the data order of the two phases.
+func phaseSeed(seed int64, phase string) int64 {
+	if phase == engine.PhaseStudent {
+		return seed*7919 + 2
+	}
+	return seed*7919 + 1
+}
+
+func (e *Engine) loop(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.emit(engine.Event{Kind: engine.KindFailed, Message: fmt.Sprintf("engine panic: %v\n%s", r, debug.Stack())})
+		}
+		e.mu.Lock()
+		e.ended = true
+		e.mu.Unlock()
+		e.box.close()
+	}()
+	e.emit(engine.Event{Kind: engine.KindStart, Values: map[string]float64{engine.MTotalSteps: float64(e.totalSteps())},
+		Message: fmt.Sprintf("%d training / %d evaluation identities", e.train.NumIDs(), e.eval.NumIDs())})
+	for _, phase := range []string{engine.PhaseTeacher, engine.PhaseStudent} {
+		if phaseIndex(e.st.Phase) > phaseIndex(phase) {
+			continue
+		}
+		err := e.runPhase(ctx, phase)
+		if errors.Is(err, errStopped) || ctx.Err() != nil {
+			e.saveCheckpoint("stop")
+			e.emit(engine.Event{Kind: engine.KindDone, Message: fmt.Sprintf("stopped at step %d", e.st.Step)})
+			return
+		}
+		if err != nil {
+			e.emit(engine.Event{Kind: engine.KindFailed, Message: err.Error()})
+			return
+		}
+	}
+	e.st.Phase = engine.PhaseDone
+	e.saveCheckpoint("finished")
+	e.emit(engine.Event{Kind: engine.KindDone, Message: "finished"})
+}
+
+func phaseIndex(p string) int {
+	switch p {
+	case engine.PhaseTeacher:
+		return 0
+	case engine.PhaseStudent:
+		return 1
+	}
+	return 2
+}
+
+func (e *Engine) stepsPerEpoch(phase string) int {
+	return e.train.Len() / e.cfg.Phase(phase).Batch
+}
+
+func (e *Engine) phaseSteps(phase string) int64 {
+	return int64(e.stepsPerEpoch(phase) * e.cfg.Phase(phase).Epochs)
+}
+
+func (e *Engine) totalSteps() int64 {
+	return e.phaseSteps(engine.PhaseTeacher) + e.phaseSteps(engine.PhaseStudent)
+}
+
+// phaseRun is what one phase builds once and reuses every step.
+type phaseRun struct {
+	phase   string
+	batch   int
+	nets    []*nn.Net
+	trained nn.Params
+	sum     [][]float32
+	loader  *datasets.Loader
+	data    datasets.Batch
+}
+
+func (e *Engine) startPhase(phase string) (*phaseRun, error) {
+	st := e.st
+	if st.Phase != phase { // entering the phase fresh (not resuming inside it)
+		st.Phase, st.PhaseStep, st.Opt = phase, 0, nn.SGD{}
+	}
+	if phase == engine.PhaseStudent && st.Student == nil {
+		st.Student = st.Teacher.Clone() // f_S starts as a copy of f_T
+	}
+	pc := e.cfg.Phase(phase)
+	r := replicas(e.cfg.Replicas, pc.Batch)
+	per := pc.Batch / r
+	spec := nn.NetSpec{Arch: arch(e.cfg), N: per, Loss: true, TrainBackbone: true, TrainClassifier: true}
+	backbone := st.Teacher
+	if phase == engine.PhaseStudent {
+		// Both views of each sample go through the same replica; W_T is frozen.
+		spec.N, spec.TrainClassifier, backbone = 2*per, false, st.Student
+	}
+	pr := &phaseRun{phase: phase, batch: pc.Batch,
+		loader: datasets.NewLoader(e.train, pc.Batch, phaseSeed(e.cfg.Seed, phase))}
+	for i := 0; i < r; i++ {
+		net, err := nn.NewNet(spec, backbone, st.Classifier)
+		if err != nil {
+			return nil, err
+		}
+		pr.nets = append(pr.nets, net)
+	}
+	pr.trained = pr.nets[0].Trained()
+	for _, p := range pr.trained {
+		pr.sum = append(pr.sum, make([]float32, len(p.Data)))
+	}
+	return pr, nil
+}
+
+func (e *Engine) runPhase(ctx context.Context, phase string) error {
+	pr, err := e.startPhase(phase)
+	if err != nil {
+		return err
+	}
+	e.emit(engine.Event{Kind: engine.KindPhase, Message: fmt.Sprintf("%s phase: %d epochs of %d steps, %d graph replicas",
+		phase, e.cfg.Phase(phase).Epochs, e.stepsPerEpoch(phase), len(pr.nets))})
+	total := e.phaseSteps(phase)
+	var rate throughput
+	for e.st.PhaseStep < total {
+		if err := e.handleCommands(ctx); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		values, err := e.step(pr)
+		if err != nil {
+			return fmt.Errorf("train: %s step %d: %w", phase, e.st.Step, err)
+		}
+		values[engine.MImgPerSec] = rate.add(pr.batch, time.Since(t0))
+		e.point(values)
+	}
+	e.evaluate(phase, "end of "+phase+" phase")
+	e.saveCheckpoint("end of " + phase + " phase")
+	return nil
+}
+
+// handleCommands applies queued requests; while paused it waits for them.
+func (e *Engine) handleCommands(ctx context.Context) error {
+	for {
+		if e.stopRequested() {
+			return errStopped
+		}
+		var c command
+		if e.paused {
+			select {
+			case c = <-e.cmds:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		} else {
+			select {
+			case c = <-e.cmds:
+			case <-ctx.Done():
+				return ctx.Err()
+			default:
+				return nil
+			}
+		}
+		e.apply(c)
+	}
+}
+
+func (e *Engine) apply(c command) {
+	switch c.kind {
+	case cmdKnob:
+		k, err := engine.FindKnob(c.knob)
+		if err != nil {
+			e.logf("knob change refused: %v", err)
+			return
+		}
+		next, err := engine.SetLive(e.cfg, c.knob, c.value)
+		if err != nil {
+			e.logf("knob change refused: %v", err)
+			return
+		}
+		old := k.Get(&e.cfg)
+		e.cfg = next
+		ev := engine.Event{Kind: engine.KindHyper, Knob: c.knob, Old: old, New: k.Get(&e.cfg), By: c.by}
+		e.stamp(&ev)
+		e.st.History = append(e.st.History, ev)
+		e.box.add(true, ev)
+	case cmdPause, cmdResume:
+		e.paused = c.kind == cmdPause
+		msg := "running"
+		if e.paused {
+			msg = "paused"
+		}
+		e.emit(engine.Event{Kind: engine.KindState, Message: msg, By: c.by})
+	case cmdCheckpoint:
+		e.saveCheckpoint("requested by " + orSomeone(c.by))
+	case cmdEval:
+		e.evaluate(e.st.Phase, "requested by "+orSomeone(c.by))
+	case cmdStop:
+		// handled through stopRequested
+	}
+}
+
+func orSomeone(by string) string {
+	if by == "" {
+		return "user"
+	}
+	return by
+}
+
+func (e *Engine) saveCheckpoint(reason string) {
+	if e.opts.Save == nil {
+		return
+	}
+	blob, err := encodeState(e.st, e.cfg)
+	if err == nil {
+		var path string
+		if path, err = e.opts.Save(e.st.Step, blob); err == nil {
+			e.emit(engine.Event{Kind: engine.KindCheckpoint, Path: path, Message: reason})
+			return
+		}
+	}
+	e.logf("checkpoint failed: %v", err)
+}
+
+// step trains on one batch and returns its metrics.
+func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
+	st, cfg, h := e.st, e.cfg, e.cfg.Hyper
+	pc := cfg.Phase(pr.phase)
+	spe := int64(e.stepsPerEpoch(pr.phase))
+	epoch, index := int(st.PhaseStep/spe), int(st.PhaseStep%spe)
+	ep := float64(st.PhaseStep) / float64(spe)
+	student := pr.phase == engine.PhaseStudent
+	pr.loader.Fill(&pr.data, epoch, index, h.Aug, 0, student)
+
+	lr := lrAt(h.PhaseLR(pr.phase), h.LRSchedule, float64(st.PhaseStep)/float64(e.phaseSteps(pr.phase)), float64(pc.Epochs), pc.LRWarmup)
+	m := marginAt(h.Margin, ep, pc.MarginWarmup, pc.MarginRamp)
+	b := pr.batch
+	per := b / len(pr.nets)
+	img := 3 * cfg.Data.HR * cfg.Data.HR
+	head := h.Head
+	if student {
+		head = "arcface" // L_CC is an angular margin against W_T (METHOD.md)
+	}
+	for r, net := range pr.nets {
+		lo, hi := r*per, (r+1)*per
+		in := net.Input()
+		hd := net.Head
+		hd.Scale = h.Scale
+		if student {
+			copy(in[:per*img], pr.data.LR[lo*img:hi*img])
+			copy(in[per*img:], pr.data.HR[lo*img:hi*img])
+			hd.Labels = append(append(hd.Labels[:0], pr.data.Labels[lo:hi]...), pr.data.Labels[lo:hi]...)
+			hd.Weights = hd.Weights[:0]
+			for i := 0; i < 2*per; i++ {
+				w := 1 / float32(b)
+				if i >= per {
+					w *= float32(h.Alpha)
+				}
+				hd.Weights = append(hd.Weights, w)
+			}
+		} else {
+			copy(in, pr.data.HR[lo*img:hi*img])
+			hd.Labels = append(hd.Labels[:0], pr.data.Labels[lo:hi]...)
+			hd.Weights = hd.Weights[:0]
+			for i := 0; i < per; i++ {
+				hd.Weights = append(hd.Weights, 1/float32(b))
+			}
+		}
+		hd.Margin = marginFunc(head, m, h.H, st.AdaMean, st.AdaStd)
+	}
+	if err := runAll(pr.nets); err != nil {
+		return nil, err
+	}
+	for _, s := range pr.sum {
+		clear(s)
+	}
+	for _, net := range pr.nets {
+		grads, err := net.Grads()
+		if err != nil {
+			return nil, err
+		}
+		for i, g := range grads {
+			s := pr.sum[i]
+			for j, v := range g {
+				s[j] += v
+			}
+			clear(g)
+		}
+	}
+	st.Opt.Step(pr.trained, pr.sum, lr, h.Momentum, h.WeightDecay)
+	values := e.measure(pr, per, student)
+	if head == "adaface" && !student {
+		e.updateAdaStats(pr)
+	}
+	values[engine.MLR] = lr
+	st.PhaseStep++
+	st.Step++
+	st.epoch = float64(st.PhaseStep) / float64(spe)
+	if !finite(values[engine.MLoss]) {
+		return nil, fmt.Errorf("loss is %v (diverged): lower the learning rate or the margin and resume from the last checkpoint", values[engine.MLoss])
+	}
+	return values, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func runAll(nets []*nn.Net) error {
+	if len(nets) == 1 {
+		return nets[0].Run()
+	}
+	errs := make([]error, len(nets))
+	var wg sync.WaitGroup
+	for i, n := range nets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.Run()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// marginFunc returns the per-sample margins of a head. AdaFace reads the
+// feature-norm statistics of the steps before (updated after each step, so
+// replicas see the same values and the run stays deterministic).
+func marginFunc(head string, m, h, mean, std float64) nn.MarginFunc {
+	switch head {
+	case "cosface":
+		return func(int, nn.SampleStat) (float64, float64) { return 0, m }
+	case "adaface":
+		return func(_ int, s nn.SampleStat) (float64, float64) {
+			z := math.Max(-1, math.Min(1, (s.Norm-mean)/(std+1e-3)*h))
+			return -m * z, m*z + m
+		}
+	}
+	return func(int, nn.SampleStat) (float64, float64) { return m, 0 }
+}
+
+func (e *Engine) updateAdaStats(pr *phaseRun) {
+	var sum, sq float64
+	n := 0
+	for _, net := range pr.nets {
+		for _, v := range net.Norms() {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+			n++
+		}
+	}
+	mean := sum / float64(n)
+	std := math.Sqrt(math.Max(0, sq/float64(n)-mean*mean))
+	const momentum = 0.01
+	e.st.AdaMean = momentum*mean + (1-momentum)*e.st.AdaMean
+	e.st.AdaStd = momentum*std + (1-momentum)*e.st.AdaStd
+}
+
+// measure turns the heads' per-sample results into the step's metrics.
+func (e *Engine) measure(pr *phaseRun, per int, student bool) map[string]float64 {
+	var lr, hr viewStats
+	var loss float64
+	for _, net := range pr.nets {
+		hd := net.Head
+		loss += hd.Loss
+		emb := net.Embeddings()
+		dim := e.cfg.Model.Embed
+		if student {
+			lr.add(hd, 0, per, emb, dim)
+			hr.add(hd, per, 2*per, emb, dim)
+		} else {
+			hr.add(hd, 0, per, emb, dim)
+		}
+	}
+	v := map[string]float64{engine.MLoss: loss}
+	v[engine.MLossCCHR] = hr.ce / float64(hr.n)
+	v[engine.MAccHR] = float64(hr.correct) / float64(hr.n)
+	v[engine.MThetaHR] = hr.theta / float64(hr.n)
+	setFinite(v, engine.MClusterHR, hr.cluster())
+	margins := hr
+	if student {
+		v[engine.MLossCCLR] = lr.ce / float64(lr.n)
+		v[engine.MAccLR] = float64(lr.correct) / float64(lr.n)
+		v[engine.MThetaLR] = lr.theta / float64(lr.n)
+		setFinite(v, engine.MClusterLR, lr.cluster())
+		margins = lr
+	}
+	mean := margins.margin / float64(margins.n)
+	v[engine.MMargin] = mean
+	v[engine.MMarginStd] = math.Sqrt(math.Max(0, margins.margin2/float64(margins.n)-mean*mean))
+	return v
+}
+
+// setFinite records a metric only when it is defined (JSON has no NaN).
+func setFinite(v map[string]float64, key string, x float64) {
+	if finite(x) {
+		v[key] = x
+	}
+}
+
+// viewStats accumulates per-sample results of one view (LR or HR).
+type viewStats struct {
+	n, correct      int
+	ce, theta       float64
+	margin, margin2 float64
+	emb             [][]float32
+	labels          []int
+}
+
+func (s *viewStats) add(hd *nn.Head, lo, hi int, emb []float32, dim int) {
+	for i := lo; i < hi; i++ {
+		s.n++
+		s.ce += hd.CE[i]
+		if hd.Pred[i] == hd.Labels[i] {
+			s.correct++
+		}
+		s.theta += math.Acos(math.Max(-1, math.Min(1, hd.CosY[i]))) * 180 / math.Pi
+		g := hd.G[i]
+		if g == 0 {
+			g = hd.A[i] // CosFace: the margin is additive
+		}
+		s.margin += g
+		s.margin2 += g * g
+		s.emb = append(s.emb, emb[i*dim:(i+1)*dim])
+		s.labels = append(s.labels, hd.Labels[i])
+	}
+}
+
+// cluster is the mean cosine between embeddings of different identities in
+// the batch (embeddings are unit vectors).
+func (s *viewStats) cluster() float64 {
+	var sum float64
+	n := 0
+	for i := range s.emb {
+		for j := i + 1; j < len(s.emb); j++ {
+			if s.labels[i] == s.labels[j] {
+				continue
+			}
+			var d float32
+			for k, v := range s.emb[i] {
+				d += v * s.emb[j][k]
+			}
+			sum += float64(d)
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// throughput is an exponential moving average of images per second.
+type throughput struct{ ips float64 }
+
+func (t *throughput) add(images int, d time.Duration) float64 {
+	now := float64(images) / d.Seconds()
+	if t.ips == 0 {
+		t.ips = now
+	} else {
+		t.ips = 0.9*t.ips + 0.1*now
+	}
+	return t.ips
+}

@@ -1,0 +1,86 @@
+package train
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"math/rand"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/nn"
+)
+
+// stateVersion changes whenever the checkpoint layout does.
+const stateVersion = 1
+
+// state is everything a run needs to continue exactly: it is what a
+// checkpoint holds. Data order and augmentation follow from (seed, epoch,
+// index), so the data cursor is PhaseStep.
+type state struct {
+	Phase      string
+	PhaseStep  int64 // steps done in the current phase
+	Step       int64 // steps done in the whole run
+	Teacher    nn.Params
+	Classifier *nn.Param
+	Student    nn.Params // nil until the student phase starts
+	Opt        nn.SGD    // of the current phase
+	AdaMean    float64   // AdaFace's running feature-norm statistics
+	AdaStd     float64
+	History    []engine.Event // knob changes applied so far
+
+	epoch float64 // fractional epoch, for event stamps
+}
+
+func arch(cfg engine.Config) nn.Arch {
+	return nn.Arch{HR: cfg.Data.HR, Width: cfg.Model.Width, Depth: cfg.Model.Depth, Embed: cfg.Model.Embed}
+}
+
+func newState(cfg engine.Config, classes int) (*state, error) {
+	rng := rand.New(rand.NewSource(cfg.Seed))
+	bb, err := nn.NewBackbone(arch(cfg), rng)
+	if err != nil {
+		return nil, err
+	}
+	return &state{
+		Phase: engine.PhaseTeacher, Teacher: bb,
+		Classifier: nn.NewClassifier(classes, cfg.Model.Embed, rng),
+		AdaMean:    20, AdaStd: 100, // AdaFace's initial statistics
+	}, nil
+}
+
+// checkpoint is the serialised form of state plus the knobs in effect.
+type checkpoint struct {
+	Version int
+	Config  engine.Config
+	State   state
+}
+
+func encodeState(st *state, cfg engine.Config) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(checkpoint{Version: stateVersion, Config: cfg, State: *st}); err != nil {
+		return nil, fmt.Errorf("train: encode checkpoint: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
+	var ck checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
+		return nil, engine.Config{}, fmt.Errorf("train: decode checkpoint: %w", err)
+	}
+	if ck.Version != stateVersion {
+		return nil, engine.Config{}, fmt.Errorf("train: checkpoint layout version %d, this ccface reads version %d", ck.Version, stateVersion)
+	}
+	if ck.State.Classifier == nil || ck.State.Classifier.Shape[0] != classes {
+		return nil, engine.Config{}, fmt.Errorf("train: checkpoint classifier does not match the %d training identities of this data", classes)
+	}
+	want, err := nn.NewBackbone(arch(ck.Config), rand.New(rand.NewSource(0)))
+	if err != nil {
+		return nil, engine.Config{}, err
+	}
+	if err := want.CopyFrom(ck.State.Teacher); err != nil {
+		return nil, engine.Config{}, fmt.Errorf("train: checkpoint teacher: %w", err)
+	}
+	st := ck.State
+	return &st, ck.Config, nil
+}

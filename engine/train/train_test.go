@@ -1,0 +1,100 @@
+package train
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ccface/ccface/engine"
+)
+
+// tinyConfig is a run small enough for a unit test.
+func tinyConfig() engine.Config {
+	c := engine.Preset("tiny")
+	c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID, c.Data.HR = 12, 6, 8, 16
+	c.Model = engine.ModelConfig{Width: 4, Depth: 1, Embed: 16}
+	// A constant margin, so the loss curve compares like with like.
+	c.Teacher = engine.PhaseConfig{Epochs: 8, Batch: 16, LRWarmup: 0.5}
+	c.Hyper.Margin = 0.2
+	c.Student = engine.PhaseConfig{Epochs: 2, Batch: 16}
+	c.Eval.LRSizes = []int{6}
+	c.Eval.Pairs = 100
+	c.Hyper.Aug.RMin, c.Hyper.Aug.RMax = 0.3, 0.6
+	c.Replicas = 2
+	return c
+}
+
+func collect(t *testing.T, e *Engine) []engine.Event {
+	t.Helper()
+	var all []engine.Event
+	timeout := time.After(5 * time.Minute)
+	for {
+		select {
+		case batch, ok := <-e.Events():
+			if !ok {
+				return all
+			}
+			all = append(all, batch...)
+		case <-timeout:
+			t.Fatal("run did not finish")
+		}
+	}
+}
+
+func newTiny(t *testing.T, cfg engine.Config, opts Options) *Engine {
+	t.Helper()
+	tr, ev, _, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, tr, ev, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestTinyRunLowersLossAndEvaluatesBothPhases(t *testing.T) {
+	e := newTiny(t, tinyConfig(), Options{})
+	e.Start(context.Background())
+	evs := collect(t, e)
+	var teacherLoss []float64
+	evals := 0
+	for _, ev := range evs {
+		switch ev.Kind {
+		case engine.KindPoint:
+			if ev.Phase == engine.PhaseTeacher {
+				teacherLoss = append(teacherLoss, ev.Values[engine.MLoss])
+			}
+		case engine.KindEval:
+			evals++
+			if _, ok := ev.Values[engine.EvalKey("hr", engine.ERank1)]; !ok {
+				t.Errorf("eval event without hr.rank1: %v", ev.Values)
+			}
+		case engine.KindFailed:
+			t.Fatalf("run failed: %s", ev.Message)
+		}
+	}
+	if last := evs[len(evs)-1]; last.Kind != engine.KindDone || last.Message != "finished" {
+		t.Fatalf("last event %+v, want done/finished", last)
+	}
+	if evals != 2 {
+		t.Errorf("%d eval events, want one per phase", evals)
+	}
+	n := len(teacherLoss)
+	if n < 10 {
+		t.Fatalf("only %d teacher steps", n)
+	}
+	first, last := mean(teacherLoss[:n/5]), mean(teacherLoss[n-n/5:])
+	if !(last < first) {
+		t.Fatalf("teacher loss did not fall: %.3f -> %.3f", first, last)
+	}
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}

@@ -1,0 +1,70 @@
+// Command ccface is a terminal workbench for training low-resolution face
+// recognisers by classification-consistency distillation (CCFace).
+//
+//	ccface                      TUI on a new session with the defaults
+//	ccface train [--headless]   train with --data, --preset, --set
+//	ccface data preview         contact sheet of HR faces and degraded views
+//	ccface knobs                every knob, its value and range
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `ccface: a terminal workbench for low-resolution face recognition by distillation
+
+Usage:
+  ccface [flags]                     open the TUI on a new session and start training
+  ccface train [--headless] [flags]  train (the TUI, or progress lines with --headless)
+  ccface data preview [flags] --out sheet.png
+                                     HR faces beside their degraded views
+  ccface knobs [--preset P]          list every knob with its value and range
+
+Training flags:
+  --data synth|DIR     built-in synthetic faces (default) or an image folder (DIR/<identity>/<image>)
+  --preset tiny|default
+  --set key=value      set any knob; repeatable (see ccface knobs)
+  --sessions DIR       where sessions live (default: ccface/sessions in your data directory)
+  --name NAME          a name for the session
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks errors after which the usage text helps.
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var err error
+	switch {
+	case len(args) == 0 || args[0][0] == '-':
+		err = cmdTrain(args, false, stdout, stderr)
+	case args[0] == "train":
+		err = cmdTrain(args[1:], true, stdout, stderr)
+	case args[0] == "data":
+		err = cmdData(args[1:], stdout)
+	case args[0] == "knobs":
+		err = cmdKnobs(args[1:], stdout)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q: %w", args[0], errUsage)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "ccface: %v\n\n%s", err, usage)
+		return 2
+	}
+	fmt.Fprintf(stderr, "ccface: %v\n", err)
+	return 1
+}

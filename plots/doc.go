@@ -1,0 +1,47 @@
+// Package plots turns recorded runs into publication figures and the exact
+// numbers behind them.
+//
+// It owns the figure catalogue (FigureNames), the way each figure is read
+// out of a run's []engine.Event, the look of the figures (gonum/plot, the
+// Okabe-Ito colour-blind-safe palette, sizes readable at one paper column)
+// and the files an export writes: <figure>.<png|svg|pdf>, <figure>.csv with
+// exactly the plotted points and, for figures over training time,
+// <figure>.raw.csv with every unsmoothed point.
+//
+// It takes plain data and never a live model: callers (the `ccface export`
+// command, the TUI's export key, tests) read events from a session and pass
+// copies in. Export does blocking file I/O, so a UI must call it from a
+// background command, never from its update loop. Export is safe for
+// concurrent use: the package holds no mutable state.
+//
+// # Reading events
+//
+// Event logs are append-only, so a run that was resumed from a checkpoint
+// records the steps after that checkpoint twice. When a point's step goes
+// back within a phase, or right after a start event, the later records win:
+// the earlier points, knob changes and evaluations at or after that step are
+// dropped, as TensorBoard does with purged steps. A step that goes back at a
+// change of phase is read as a per-phase step counter instead and the new
+// phase is drawn after the old one; epochs that restart per phase are
+// handled the same way, so the x axis always runs forward.
+//
+// # Smoothing and decimation
+//
+// Smoothing is the TensorBoard exponential moving average with the same
+// start-up debiasing, so curves match what users saw there. It restarts at
+// each phase change, because a loss term can change meaning between the
+// teacher and student phases and an average over both describes neither.
+// Evaluations, ROC/CMC curves and histograms are never smoothed.
+//
+// Long runs have about 100k points per series, far more than a figure has
+// pixels. A series longer than 4000 points is cut down to the first, last,
+// lowest and highest point of each of 1000 equal slices of the x range (the
+// M4 scheme), which keeps spikes visible and looks the same as the full line. The CSV holds those same points
+// and says so in its header; the .raw.csv keeps everything.
+//
+// # Text in PDFs
+//
+// gonum's PDF backend encodes text in code page 1252, which has no arrows
+// or Greek letters, so labels are written with ASCII stand-ins ("->",
+// "theta") in PDFs only.
+package plots

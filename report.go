@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ccface/ccface/engine"
+)
+
+// printer turns events into the headless progress lines and tables.
+type printer struct {
+	w       io.Writer
+	every   time.Duration
+	last    time.Time
+	total   int64
+	start   time.Time
+	startAt int64
+	evals   []engine.Event
+	lastPt  engine.Event
+}
+
+func newPrinter(w io.Writer, every time.Duration) *printer {
+	return &printer{w: w, every: every}
+}
+
+func (p *printer) event(ev engine.Event) {
+	switch ev.Kind {
+	case engine.KindStart:
+		p.total = int64(ev.Values[engine.MTotalSteps])
+		p.start, p.startAt = time.Now(), ev.Step
+		fmt.Fprintf(p.w, "start: %s, %d steps in all\n", ev.Message, p.total)
+	case engine.KindPoint:
+		p.lastPt = ev
+		if time.Since(p.last) >= p.every {
+			p.last = time.Now()
+			fmt.Fprintln(p.w, p.progress(ev))
+		}
+	case engine.KindPhase, engine.KindLog, engine.KindState:
+		fmt.Fprintf(p.w, "[step %d] %s\n", ev.Step, ev.Message)
+	case engine.KindHyper:
+		fmt.Fprintf(p.w, "[step %d] %s %s → %s (by %s)\n", ev.Step, ev.Knob, ev.Old, ev.New, ev.By)
+	case engine.KindCheckpoint:
+		fmt.Fprintf(p.w, "[step %d] checkpoint %s (%s)\n", ev.Step, ev.Path, ev.Message)
+	case engine.KindEval:
+		p.evals = append(p.evals, ev)
+		fmt.Fprintf(p.w, "[step %d] evaluation of the %s\n", ev.Step, ev.Message)
+		fmt.Fprint(p.w, evalTable([]engine.Event{ev}))
+	case engine.KindFailed:
+		fmt.Fprintf(p.w, "[step %d] FAILED: %s\n", ev.Step, ev.Message)
+	case engine.KindDone:
+		if p.lastPt.Kind != "" {
+			fmt.Fprintln(p.w, p.progress(p.lastPt))
+		}
+		fmt.Fprintf(p.w, "[step %d] %s\n", ev.Step, ev.Message)
+	}
+}
+
+// progress renders one line: phase, epoch, step, loss terms, rates, ETA.
+func (p *printer) progress(ev engine.Event) string {
+	v := ev.Values
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-7s ep %5.2f  step %d/%d  loss %.3f", ev.Phase, ev.Epoch, ev.Step, p.total, v[engine.MLoss])
+	var terms []string
+	for k := range v {
+		if strings.HasPrefix(k, "loss_") {
+			terms = append(terms, k)
+		}
+	}
+	sort.Strings(terms)
+	for _, k := range terms {
+		fmt.Fprintf(&b, " %s %.3f", strings.TrimPrefix(k, "loss_"), v[k])
+	}
+	if a, ok := v[engine.MAccLR]; ok {
+		fmt.Fprintf(&b, "  acc lr %.2f hr %.2f", a, v[engine.MAccHR])
+	} else {
+		fmt.Fprintf(&b, "  acc %.2f", v[engine.MAccHR])
+	}
+	fmt.Fprintf(&b, "  m %.2f  lr %.3g  %.0f img/s", v[engine.MMargin], v[engine.MLR], v[engine.MImgPerSec])
+	if done := ev.Step - p.startAt; done > 0 && p.total > ev.Step {
+		eta := time.Duration(float64(time.Since(p.start)) / float64(done) * float64(p.total-ev.Step))
+		fmt.Fprintf(&b, "  ETA %s", eta.Round(time.Second))
+	}
+	return b.String()
+}
+
+// summary prints every evaluation of the run side by side.
+func (p *printer) summary() {
+	if len(p.evals) == 0 {
+		return
+	}
+	fmt.Fprintln(p.w, "\nResults (evaluation identities, disjoint from training):")
+	fmt.Fprint(p.w, evalTable(p.evals))
+}
+
+// evalTable renders rank-1 identification (HR gallery, probes at each
+// resolution) and verification accuracy, one row per evaluation.
+func evalTable(evals []engine.Event) string {
+	views := evalViews(evals)
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-10s", "model")
+	for _, v := range views {
+		fmt.Fprintf(&b, " %9s", v+" r1")
+	}
+	for _, v := range views {
+		fmt.Fprintf(&b, " %9s", v+" ver")
+	}
+	for _, v := range views {
+		if v != "hr" {
+			fmt.Fprintf(&b, " %10s", "hr-"+v+" ver")
+		}
+	}
+	b.WriteString("\n")
+	for _, ev := range evals {
+		name, _, _ := strings.Cut(ev.Message, " ")
+		fmt.Fprintf(&b, "  %-10s", name)
+		for _, v := range views {
+			b.WriteString(pct(ev.Values, engine.EvalKey(v, engine.ERank1), 9))
+		}
+		for _, v := range views {
+			b.WriteString(pct(ev.Values, engine.EvalKey(v, engine.EVerifAcc), 9))
+		}
+		for _, v := range views {
+			if v != "hr" {
+				b.WriteString(pct(ev.Values, engine.EvalKey("hr"+v, engine.EVerifAcc), 10))
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func pct(values map[string]float64, key string, width int) string {
+	v, ok := values[key]
+	if !ok || math.IsNaN(v) {
+		return fmt.Sprintf(" %*s", width, "-")
+	}
+	return fmt.Sprintf(" %*.1f", width, 100*v)
+}
+
+// evalViews lists "hr" then the LR views found, largest side first.
+func evalViews(evals []engine.Event) []string {
+	sides := map[int]bool{}
+	for _, ev := range evals {
+		for k := range ev.Values {
+			var px int
+			if _, err := fmt.Sscanf(k, "lr%d.", &px); err == nil {
+				sides[px] = true
+			}
+		}
+	}
+	var list []int
+	for s := range sides {
+		list = append(list, s)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(list)))
+	views := []string{"hr"}
+	for _, s := range list {
+		views = append(views, engine.LRView(s))
+	}
+	return views
+}

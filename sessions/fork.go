@@ -1,0 +1,109 @@
+package sessions
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ccface/ccface/engine"
+)
+
+// Fork starts a new session under root from the parent's newest good
+// checkpoint at or before atStep (-1: the newest), with the knob
+// assignments sets ("margin=0.3", as for engine.ApplySet) applied to the
+// configuration the parent had at that checkpoint (Session.ConfigAt).
+//
+// Fork takes the assignments rather than a finished Config (as first
+// proposed) because the base they apply to is only known once the
+// checkpoint is chosen: a damaged checkpoint makes Fork fall back to an
+// earlier one, whose knobs may differ.
+//
+// The child's manifest records the parent and step. Its log starts with the
+// parent's timeline up to that step (so curves continue; done and failed
+// events are left out), then a KindLog event naming the parent and one
+// KindHyper event (By "fork") per knob that differs from the parent's at
+// that step, so charts mark the change. The checkpoint is copied into the
+// child, so the child resumes on its own even before it writes one. Its
+// knobs are in the child's Manifest.Config: the engine must start from the
+// returned blob with those knobs, not the ones inside the blob.
+//
+// It returns the unlocked child, the step, the checkpoint blob, and the
+// damaged checkpoints passed over (as LatestGoodCheckpoint). On error
+// nothing is left under root.
+func Fork(root string, parent *Session, atStep int64, sets []string) (child *Session, step int64, blob []byte, skipped []string, err error) {
+	step, blob, skipped, err = parent.LatestGoodCheckpoint(atStep)
+	if err != nil {
+		what := "let the run write one first"
+		if atStep >= 0 {
+			what = "pick a later step, or " + what
+		}
+		return nil, 0, nil, skipped, fmt.Errorf("%w: a fork starts from a checkpoint: %s", err, what)
+	}
+	events, _, err := ReadEvents(parent.Dir)
+	if err != nil {
+		return nil, 0, nil, skipped, err
+	}
+	timeline, _ := Timeline(events)
+	base := configAt(parent.Manifest.Config, timeline, step)
+	cfg := base.Clone()
+	if err := engine.ApplySet(&cfg, sets); err != nil {
+		return nil, 0, nil, skipped, fmt.Errorf("sessions: fork %s: %w", parent.Manifest.ID, err)
+	}
+
+	var copied []engine.Event
+	var last engine.Event
+	for _, e := range timeline {
+		if e.Step > step || e.Kind == engine.KindDone || e.Kind == engine.KindFailed {
+			continue
+		}
+		copied = append(copied, e)
+		last = e
+	}
+	now := time.Now()
+	copied = append(copied, engine.Event{Kind: engine.KindLog, Step: step, Epoch: last.Epoch, Phase: last.Phase, Time: now,
+		Message: fmt.Sprintf("forked from session %s at step %d", parent.Manifest.ID, step)})
+	oldV, newV := engine.Values(&base), engine.Values(&cfg)
+	for _, k := range engine.Knobs {
+		if oldV[k.Name] != newV[k.Name] {
+			copied = append(copied, engine.Event{Kind: engine.KindHyper, Step: step, Epoch: last.Epoch, Phase: last.Phase, Time: now,
+				Knob: k.Name, Old: oldV[k.Name], New: newV[k.Name], By: "fork"})
+		}
+	}
+	var log bytes.Buffer
+	for i := range copied {
+		line, err := marshalEvent(&copied[i])
+		if err != nil {
+			return nil, 0, nil, skipped, fmt.Errorf("sessions: fork %s: encode event: %w", parent.Manifest.ID, err)
+		}
+		log.Write(line)
+		log.WriteByte('\n')
+	}
+
+	name := parent.Manifest.Name
+	if name == "" {
+		name = parent.Manifest.ID
+	}
+	child, err = Create(root, Manifest{
+		Name:            fmt.Sprintf("%s@%d", name, step),
+		Config:          cfg,
+		DataFingerprint: parent.Manifest.DataFingerprint,
+		Method:          cfg.Method,
+		Parent:          &ParentRef{ID: parent.Manifest.ID, Step: step},
+	})
+	if err != nil {
+		return nil, 0, nil, skipped, err
+	}
+	fail := func(err error) (*Session, int64, []byte, []string, error) {
+		os.RemoveAll(child.Dir)
+		return nil, 0, nil, skipped, err
+	}
+	if err := WriteFileAtomic(filepath.Join(child.Dir, EventsFile), log.Bytes(), 0o644); err != nil {
+		return fail(err)
+	}
+	if _, err := writeCheckpoint(child.Dir, step, blob); err != nil {
+		return fail(err)
+	}
+	return child, step, blob, skipped, nil
+}

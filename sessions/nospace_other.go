@@ -1,0 +1,5 @@
+//go:build !unix
+
+package sessions
+
+func isNoSpace(error) bool { return false }

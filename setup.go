@@ -1,0 +1,120 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ccface/ccface/datasets"
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/train"
+)
+
+// runFlags are the flags every command that builds a configuration takes.
+type runFlags struct {
+	data, preset, sessions, name string
+	sets                         []string
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "synth", "synth, or an image folder with one sub-folder per identity")
+	fs.StringVar(&f.preset, "preset", "default", "tiny or default")
+	fs.StringVar(&f.sessions, "sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	fs.StringVar(&f.name, "name", "", "a name for the session")
+	fs.Func("set", "key=value: set a knob (repeatable; `ccface knobs` lists them)", func(s string) error {
+		f.sets = append(f.sets, s)
+		return nil
+	})
+}
+
+// config builds and validates the run configuration the flags describe.
+func (f *runFlags) config() (engine.Config, error) {
+	cfg, err := engine.ParsePreset(f.preset)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Data.Source = f.data
+	if err := engine.ApplySet(&cfg, f.sets); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// loadData loads the sets of cfg and reports skipped files on w.
+func loadData(cfg engine.Config, w io.Writer) (tr, ev *datasets.Set, err error) {
+	tr, ev, warnings, err := train.LoadData(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "warning: %d unreadable files skipped:\n", len(warnings))
+		for i, s := range warnings {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... and %d more\n", len(warnings)-10)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	return tr, ev, nil
+}
+
+func newFlagSet(name string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	return fs
+}
+
+func cmdKnobs(args []string, stdout io.Writer) error {
+	fs := newFlagSet("knobs", stdout)
+	var f runFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Knobs (live ones may change while training runs):")
+	fmt.Fprint(stdout, engine.DescribeKnobs(&cfg))
+	return nil
+}
+
+func cmdData(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "preview" {
+		return fmt.Errorf("ccface data: want `ccface data preview --out sheet.png`: %w", errUsage)
+	}
+	fs := newFlagSet("data preview", stdout)
+	var f runFlags
+	f.register(fs)
+	out := fs.String("out", "sheet.png", "PNG file to write")
+	rows := fs.Int("n", 8, "faces to show")
+	views := fs.Int("views", 5, "degraded views per face")
+	zoom := fs.Int("zoom", 4, "pixel magnification")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %s: %w", strings.Join(fs.Args(), " "), errUsage)
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	if *rows < 1 || *views < 0 || *zoom < 1 || *zoom > 32 {
+		return fmt.Errorf("data preview: want -n ≥ 1, -views ≥ 0 and 1 ≤ -zoom ≤ 32")
+	}
+	tr, _, err := loadData(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	img := datasets.ContactSheet(tr, *rows, *views, *zoom, cfg.Hyper.Aug, cfg.Seed)
+	if err := datasets.WritePNG(*out, img); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d faces of %s (%d identities), each HR then %d degraded views (aug.r_min=%g aug.r_max=%g)\n",
+		*out, *rows, tr.Name, tr.NumIDs(), *views, cfg.Hyper.Aug.RMin, cfg.Hyper.Aug.RMax)
+	return nil
+}
