@@ -1,12 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,73 +35,105 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	root := f.sessions
-	if root == "" {
-		if root, err = sessions.DefaultRoot(); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
-	trainSet, evalSet, err := loadData(cfg, stdout)
+	root, err := sessionsRoot(f.sessions)
 	if err != nil {
 		return err
 	}
-	sess, err := sessions.Create(root, sessions.Manifest{Name: f.name, Config: cfg, DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()})
+	r, err := startNewRun(cfg, root, f.name, stdout)
 	if err != nil {
 		return err
 	}
-	unlock, err := sess.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: sess.WriteCheckpoint})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hub := engine.NewHub(eng)
-	recorded := record(sess, hub)
-	eng.Start(ctx)
-	if *headless {
-		err = runHeadless(eng, hub, sess.Dir, stdout)
-	} else {
-		err = runTUI(eng, hub, sess)
-	}
-	if rerr := <-recorded; rerr != nil && err == nil {
-		err = rerr
-	}
-	return err
+	return r.drive(*headless, stdout)
 }
 
-// record appends every event to the session's log until the run ends.
-func record(sess *sessions.Session, hub *engine.Hub) <-chan error {
-	done := make(chan error, 1)
-	sub, _ := hub.Subscribe()
-	go func() {
-		var first error
-		for batch := range sub.Events() {
-			if err := sess.Append(batch...); err != nil && first == nil {
-				first = fmt.Errorf("recording events in %s: %w", sess.Dir, err)
-			}
-			if err := sess.Flush(); err != nil && first == nil {
-				first = err
-			}
+// cmdResume continues a session from its latest good checkpoint.
+func cmdResume(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("resume", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
+	id, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if id == "" || fs.NArg() > 0 {
+		return fmt.Errorf("resume wants one session ID (see `ccface sessions`): %w", errUsage)
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	r, err := resumeRun(root, id, stdout)
+	if err != nil {
+		return err
+	}
+	return r.drive(*headless, stdout)
+}
+
+// cmdFork starts a new session from a checkpoint of another, with changed knobs.
+func cmdFork(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("fork", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
+	at := fs.String("at", "latest", "checkpoint step to start from (the newest at or before it), or latest")
+	var sets []string
+	fs.Func("set", "key=value: change a live knob (repeatable)", func(s string) error { sets = append(sets, s); return nil })
+	id, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if id == "" || fs.NArg() > 0 {
+		return fmt.Errorf("fork wants one session ID (see `ccface sessions`): %w", errUsage)
+	}
+	step := int64(-1)
+	if *at != "latest" {
+		n, err := strconv.ParseInt(*at, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--at %q: want a step number or latest", *at)
 		}
-		if err := sess.Close(); err != nil && first == nil {
-			first = err
-		}
-		done <- first
-	}()
-	return done
+		step = n
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	r, err := forkRun(root, id, step, sets, stdout)
+	if err != nil {
+		return err
+	}
+	return r.drive(*headless, stdout)
+}
+
+// splitLeadingArg takes a positional argument given before the flags.
+func splitLeadingArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// drive shows the run (TUI or headless) until it ends, then releases it.
+func (r *liveRun) drive(headless bool, w io.Writer) error {
+	var err error
+	if headless {
+		err = runHeadless(r.eng, r.hub, r.sess.Dir, w)
+	} else {
+		err = runTUI(r.eng, r.hub, r.sess)
+	}
+	if ferr := r.finish(); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // runTUI drives the run from the terminal UI; logs go to the session.
 func runTUI(eng *train.Engine, hub *engine.Hub, sess *sessions.Session) error {
 	view, cancel := hub.Subscribe()
 	defer cancel()
-	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local"})
+	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess)})
 	if _, err := tea.NewProgram(model, tea.WithAltScreen()).Run(); err != nil {
 		eng.Stop("tui error")
 		return err
@@ -141,4 +174,30 @@ func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, w io.Writer) er
 	p.summary()
 	fmt.Fprintf(w, "session: %s\n", dir)
 	return failed
+}
+
+// cmdSessions lists the sessions in the sessions directory.
+func cmdSessions(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sessions", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	list, warnings, err := sessions.List(root)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(stdout, "no sessions in %s: start one with `ccface` or `ccface train --headless`\n", root)
+		return nil
+	}
+	fmt.Fprint(stdout, sessions.FormatList(list))
+	return nil
 }

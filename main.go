@@ -20,6 +20,12 @@ const usage = `ccface: a terminal workbench for low-resolution face recognition 
 Usage:
   ccface [flags]                     open the TUI on a new session and start training
   ccface train [--headless] [flags]  train (the TUI, or progress lines with --headless)
+  ccface resume ID [--headless]      continue a session from its latest good checkpoint
+  ccface fork ID [--at STEP|latest] [--set k=v]...
+                                     new session from a checkpoint with changed knobs
+  ccface sessions                    list sessions
+  ccface export ID... [--format png|svg|pdf] [--out DIR] [--smooth A] [--only NAMES]
+                                     figures and CSVs of one or more sessions
   ccface data preview [flags] --out sheet.png
                                      HR faces beside their degraded views
   ccface knobs [--preset P]          list every knob with its value and range
@@ -46,6 +52,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdTrain(args, false, stdout, stderr)
 	case args[0] == "train":
 		err = cmdTrain(args[1:], true, stdout, stderr)
+	case args[0] == "resume":
+		err = cmdResume(args[1:], stdout, stderr)
+	case args[0] == "fork":
+		err = cmdFork(args[1:], stdout, stderr)
+	case args[0] == "sessions":
+		err = cmdSessions(args[1:], stdout, stderr)
+	case args[0] == "export":
+		err = cmdExport(args[1:], stdout, stderr)
 	case args[0] == "data":
 		err = cmdData(args[1:], stdout)
 	case args[0] == "knobs":

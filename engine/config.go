@@ -28,6 +28,14 @@ type Config struct {
 	Hyper    Hyper       `json:"hyper"`
 }
 
+// CheckpointConfig says when checkpoints are written and how many are kept.
+// Checkpoints are also written at phase ends, on request and on clean exit.
+type CheckpointConfig struct {
+	EverySteps   int     `json:"every_steps"`   // 0 = no step-based checkpoints
+	EveryMinutes float64 `json:"every_minutes"` // 0 = no time-based checkpoints
+	Keep         int     `json:"keep"`          // newest checkpoints kept (plus the best by LR rank-1)
+}
+
 // DataConfig says where faces come from and how they are split.
 type DataConfig struct {
 	Source       string  `json:"source"`        // "synth" or an image-folder path
@@ -87,6 +95,8 @@ type Hyper struct {
 	ACR    string  `json:"acr"`    // "off" (more with the method issue)
 
 	Aug datasets.DegradeParams `json:"aug"`
+
+	Checkpoint CheckpointConfig `json:"checkpoint"`
 }
 
 // Default is the "default" preset.
@@ -103,17 +113,18 @@ func Preset(name string) Config {
 	c := Config{
 		Seed:    1,
 		Method:  "proxyless",
-		Data:    DataConfig{Source: "synth", HR: 32, TrainIDs: 300, EvalIDs: 100, PerID: 30, EvalFraction: 0.25},
-		Model:   ModelConfig{Width: 16, Depth: 1, Embed: 128},
+		Data:    DataConfig{Source: "synth", HR: 32, TrainIDs: 300, EvalIDs: 100, PerID: 24, EvalFraction: 0.25},
+		Model:   ModelConfig{Width: 8, Depth: 1, Embed: 128},
 		Teacher: PhaseConfig{Epochs: 12, Batch: 64, MarginWarmup: 2, MarginRamp: 3, LRWarmup: 1},
-		Student: PhaseConfig{Epochs: 8, Batch: 64, MarginWarmup: 0, MarginRamp: 0, LRWarmup: 0.5},
+		Student: PhaseConfig{Epochs: 3, Batch: 64, MarginWarmup: 0, MarginRamp: 0, LRWarmup: 0.5},
 		Eval: EvalConfig{LRSizes: []int{8, 12, 16}, Folds: 10, Pairs: 3000, GalleryPerID: 1,
 			Distractors: 0.2, FlipTTA: false},
 		Hyper: Hyper{
-			LRTeacher: 0.1, LRStudent: 0.02, Momentum: 0.9, WeightDecay: 5e-4, LRSchedule: "cosine",
+			LRTeacher: 0.1, LRStudent: 0.01, Momentum: 0.9, WeightDecay: 5e-4, LRSchedule: "cosine",
 			Head: "arcface", Margin: 0.4, Scale: 32, H: 0.333,
-			Policy: "fixed", Gamma: 1, Alpha: 0.5, Lambda: 0, Temp: 0.25, Eps: 1, ACR: "off",
-			Aug: datasets.DefaultDegrade(),
+			Policy: "fixed", Gamma: 1, Alpha: 1, Lambda: 0, Temp: 0.25, Eps: 1, ACR: "off",
+			Aug:        datasets.DefaultDegrade(),
+			Checkpoint: CheckpointConfig{EverySteps: 500, EveryMinutes: 5, Keep: 3},
 		},
 	}
 	if name == "tiny" {

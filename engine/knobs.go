@@ -251,6 +251,10 @@ func buildKnobs() []Knob {
 		floatKnob("aug", "aug.flip", "horizontal flip probability", true, 0, 1, 0.1, func(c *Config) *float64 { return &aug(c).Flip }),
 		floatKnob("aug", "aug.jitter", "brightness/contrast jitter", true, 0, 1, 0.05, func(c *Config) *float64 { return &aug(c).Jitter }),
 		intKnob("aug", "aug.crop_pad", "crop-and-pad shift (HR px)", true, 0, 8, func(c *Config) *int { return &aug(c).CropPad }),
+		// Checkpoints.
+		intKnob("train", "ckpt.every_steps", "checkpoint every N steps (0 = off)", true, 0, 1000000, func(c *Config) *int { return &h(c).Checkpoint.EverySteps }),
+		floatKnob("train", "ckpt.every_minutes", "checkpoint every M minutes (0 = off)", true, 0, 10000, 1, func(c *Config) *float64 { return &h(c).Checkpoint.EveryMinutes }),
+		intKnob("train", "ckpt.keep", "newest checkpoints kept, plus the best by LR rank-1", true, 1, 1000, func(c *Config) *int { return &h(c).Checkpoint.Keep }),
 		// Fixed at start.
 		{
 			Name: "seed", Help: "seed of data, initialisation and augmentation", Group: "train",
@@ -276,7 +280,20 @@ func buildKnobs() []Knob {
 		floatKnob("train", "student.margin_warmup", "student epochs at m=0", false, 0, 1000, 1, func(c *Config) *float64 { return &c.Student.MarginWarmup }),
 		floatKnob("train", "student.margin_ramp", "student epochs of margin ramp", false, 0, 1000, 1, func(c *Config) *float64 { return &c.Student.MarginRamp }),
 		floatKnob("train", "student.lr_warmup", "student epochs of LR warm-up", false, 0, 1000, 1, func(c *Config) *float64 { return &c.Student.LRWarmup }),
-		intKnob("data", "data.hr", "HR side in pixels", false, 8, 256, func(c *Config) *int { return &c.Data.HR }),
+		func() Knob {
+			k := intKnob("data", "data.hr", "HR side in pixels (a multiple of 8)", false, 8, 256, func(c *Config) *int { return &c.Data.HR })
+			inRange := k.Check
+			k.Check = func(c *Config) error {
+				if err := inRange(c); err != nil {
+					return err
+				}
+				if c.Data.HR%8 != 0 {
+					return fmt.Errorf("data.hr=%d: must be a multiple of 8 (three 2x2 poolings)", c.Data.HR)
+				}
+				return nil
+			}
+			return k
+		}(),
 		intKnob("data", "data.train_ids", "synthetic training identities", false, 2, 100000, func(c *Config) *int { return &c.Data.TrainIDs }),
 		intKnob("data", "data.eval_ids", "synthetic evaluation identities", false, 4, 100000, func(c *Config) *int { return &c.Data.EvalIDs }),
 		intKnob("data", "data.per_id", "synthetic images per identity", false, 2, 10000, func(c *Config) *int { return &c.Data.PerID }),

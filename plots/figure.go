@@ -36,8 +36,8 @@ type seriesKind int
 
 const (
 	kindLine      seriesKind = iota // a line through every point
-	kindLineGlyph                   // a line with a glyph on each point (few points)
-	kindRef                         // a reference line without glyphs
+	kindLineGlyph                   // a line with glyphs marking its points
+	kindRef                         // a horizontal reference, glyphs at its ends when glyphs tell metrics apart
 	kindBars                        // bars centred on x, as wide as the bin
 )
 
@@ -52,6 +52,7 @@ type series struct {
 	kind  seriesKind
 
 	xs, ys       []float64
+	segs         []int // phase segment per drawn point: lines break between phases
 	rawXs, rawYs []float64
 	widths       []float64 // kindBars: bar widths
 }
@@ -62,7 +63,25 @@ type band struct {
 	key            string // CSV series names are key+"-std" and key+"+std"
 	label          string
 	xs, lo, hi     []float64
+	segs           []int
 	rawXs, rLo, rH []float64
+}
+
+// segments returns [start, end) index ranges of equal segs; with no segs,
+// one range over all n points.
+func segments(segs []int, n int) [][2]int {
+	if len(segs) != n || n == 0 {
+		return [][2]int{{0, n}}
+	}
+	var out [][2]int
+	start := 0
+	for i := 1; i <= n; i++ {
+		if i == n || segs[i] != segs[start] {
+			out = append(out, [2]int{start, i})
+			start = i
+		}
+	}
+	return out
 }
 
 // dim is one way series differ: by run, by group or by sub.

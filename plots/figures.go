@@ -148,9 +148,9 @@ func (b *builder) addTime(f *figure, r int, metric, group string) {
 		return
 	}
 	sm := smoothSegments(ys, segs, b.opt.Smooth)
-	idx := decimate(xs, sm)
+	idx := decimateSegs(xs, segs, sm)
 	f.series = append(f.series, &series{run: r, key: metric, group: group, kind: kindLine,
-		xs: pick(xs, idx), ys: pick(sm, idx), rawXs: xs, rawYs: ys})
+		xs: pick(xs, idx), ys: pick(sm, idx), segs: pickInt(segs, idx), rawXs: xs, rawYs: ys})
 	if len(idx) < len(xs) {
 		f.notes = append(f.notes, fmt.Sprintf("decimated: run %q series %q: %d of %d points kept", b.runs[r].name, metric, len(idx), len(xs)))
 	}
@@ -214,13 +214,13 @@ func (b *builder) margins(f *figure) {
 				blo = append(blo, smm[i]-ssd[i])
 				bhi = append(bhi, smm[i]+ssd[i])
 			}
-			idx := decimate(bx, blo, bhi)
+			idx := decimateSegs(bx, bsegs, blo, bhi)
 			f.bands = append(f.bands, &band{run: r, key: engine.MMargin, label: "± 1 std",
-				xs: pick(bx, idx), lo: pick(blo, idx), hi: pick(bhi, idx), rawXs: bx, rLo: rlo, rH: rhi})
+				xs: pick(bx, idx), lo: pick(blo, idx), hi: pick(bhi, idx), segs: pickInt(bsegs, idx), rawXs: bx, rLo: rlo, rH: rhi})
 		}
-		idx := decimate(xs, sm)
+		idx := decimateSegs(xs, segs, sm)
 		f.series = append(f.series, &series{run: r, key: engine.MMargin, group: "mean margin", kind: kindLine,
-			xs: pick(xs, idx), ys: pick(sm, idx), rawXs: xs, rawYs: ys})
+			xs: pick(xs, idx), ys: pick(sm, idx), segs: pickInt(segs, idx), rawXs: xs, rawYs: ys})
 		if len(idx) < len(xs) {
 			f.notes = append(f.notes, fmt.Sprintf("decimated: run %q series %q and its band: %d of %d points kept", rd.name, engine.MMargin, len(idx), len(xs)))
 		}
@@ -342,6 +342,7 @@ func (b *builder) eval(f *figure) {
 					}
 					s.xs = append(s.xs, e.x)
 					s.ys = append(s.ys, y)
+					s.segs = append(s.segs, e.seg)
 				}
 				if w := nf.warning(); w != "" {
 					f.warnings = append(f.warnings, w)
@@ -354,8 +355,23 @@ func (b *builder) eval(f *figure) {
 		}
 	}
 	if len(f.series) > 0 {
-		f.notes = append(f.notes, "smoothing: none for evaluations; group labels HR = HR gallery and probes, N px = HR gallery with N-px probes")
+		f.notes = append(f.notes, "smoothing: none for evaluations; group labels HR = HR gallery and probes, N px = HR gallery with N-px probes; lines break between phases, which evaluate different models")
 	}
+	// Evaluations are sparse: show them against the whole training time,
+	// like the other figures over training, not only between the first and
+	// last evaluation.
+	f.xMin, f.xMax = math.Inf(1), math.Inf(-1)
+	for _, s := range f.series {
+		for _, x := range s.xs {
+			f.xMin, f.xMax = math.Min(f.xMin, x), math.Max(f.xMax, x)
+		}
+	}
+	for _, rd := range b.runs {
+		if n := len(rd.points); n > 0 {
+			f.xMin, f.xMax = math.Min(f.xMin, rd.points[0].x), math.Max(f.xMax, rd.points[n-1].x)
+		}
+	}
+	f.fixX = f.xMax > f.xMin
 	// Groups are views: keep colours in view order whatever the metric order.
 	slices.SortStableFunc(f.series, func(a, c *series) int {
 		if a.run != c.run {
@@ -612,6 +628,9 @@ func binWidths(cs []float64) []float64 {
 // drawn x range; a change at the very start is not a change to see.
 func (b *builder) addMarkers(f *figure) {
 	xmin, xmax, _, _ := f.dataRange()
+	if f.fixX {
+		xmin, xmax = f.xMin, f.xMax
+	}
 	f.markers = make([][]marker, len(b.runs))
 	for r, rd := range b.runs {
 		for _, m := range rd.markers {

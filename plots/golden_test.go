@@ -194,7 +194,7 @@ func TestGoldenCatchesChanges(t *testing.T) {
 			if err == nil && d.ok() {
 				t.Errorf("%s: %s passed the golden comparison (%v)", ch.name, name, d)
 			}
-			if name == "consistency.png" && err != nil {
+			if name == "resolution.png" && err != nil {
 				t.Errorf("%s: %s: want a pixel difference, got %v", ch.name, name, err)
 			}
 			t.Logf("%s: %s: %v %v", ch.name, name, d, err)

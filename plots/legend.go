@@ -256,7 +256,7 @@ func placeLegend(f *figure, p *plot.Plot, da draw.Canvas, l legendEntries, lk lo
 		_, labels := layoutMarks(f, p, da, lk)
 		for _, at := range legendSpots() {
 			pl := placement{fx: at[0], fy: at[1], w: w, h: h}
-			r := grow(pl.box(da), 1.5)
+			r := grow(pl.box(da), glyphRadius+1.5)
 			if !covers(r, pts, labels) {
 				return pl
 			}
@@ -323,7 +323,7 @@ func (f *figure) samples(p *plot.Plot, da draw.Canvas) []vg.Point {
 		}
 		for i := range s.xs {
 			pt := vg.Point{X: tx(s.xs[i]), Y: ty(s.ys[i])}
-			if i == 0 {
+			if i == 0 || (len(s.segs) == len(s.xs) && s.segs[i] != s.segs[i-1]) {
 				add(pt)
 				continue
 			}

@@ -149,8 +149,9 @@ func niceTicks(lo, hi float64, n int) []plot.Tick {
 	if step == 0 {
 		step, minor = raw, raw/2
 	}
+	// As many decimals as the step needs: 25 → 0, 2.5 → 1, 0.25 → 2.
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
-	if r := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); r != math.Trunc(r) {
+	if r := step * math.Pow(10, float64(decimals)); math.Abs(r-math.Round(r)) > 1e-6 {
 		decimals++
 	}
 	var out []plot.Tick

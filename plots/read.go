@@ -14,12 +14,12 @@ import (
 // on a forward-running x axis, marks for knob and phase changes, and the
 // events that carry evaluations and curves.
 type runData struct {
-	name     string
-	epochX   bool // x is the epoch, not the step
-	points   []point
-	markers  []marker
-	evals    []record // KindEval events
-	curves   []record // any event with Curves, for "last event carrying X"
+	name    string
+	epochX  bool // x is the epoch, not the step
+	points  []point
+	markers []marker
+	evals   []record // KindEval events
+	curves  []record // any event with Curves, for "last event carrying X"
 }
 
 // point is one per-step record; x is already on the figure's axis.
@@ -76,7 +76,15 @@ func readRun(name string, events []engine.Event, epochX bool) *runData {
 		case engine.KindStart:
 			fr.startSeen = true
 			fr.startOrder = i
+			if ev.Phase != "" {
+				fr.phase = ev.Phase
+			}
 		case engine.KindPhase:
+			if ev.Phase == fr.phase {
+				// A resumed run announces the phase it is already in: no
+				// new segment and no second mark.
+				continue
+			}
 			fr.seg++
 			fr.offStep = append(fr.offStep, fr.offStep[len(fr.offStep)-1])
 			fr.offEpoch = append(fr.offEpoch, fr.offEpoch[len(fr.offEpoch)-1])

@@ -114,8 +114,10 @@ func newPlot(f *figure, lk look) *plot.Plot {
 		}
 		p.Add(&bandPlotter{b: b, fill: withAlpha(c, 0.2)})
 	}
-	for _, s := range f.series {
-		p.Add(f.plotters(s)...)
+	// The first series of a figure (the total loss, the HR view) is the one
+	// readers look for; drawn last, it stays on top where lines coincide.
+	for i := len(f.series) - 1; i >= 0; i-- {
+		p.Add(f.plotters(f.series[i])...)
 	}
 	if f.timeSeries {
 		p.Add(&markPlotter{f: f, lk: lk})
@@ -133,7 +135,13 @@ func (f *figure) seriesStyle(s *series) (draw.LineStyle, draw.GlyphStyle) {
 	return ls, gs
 }
 
-// plotters returns the gonum plotters drawing s.
+// glyphMarks are the glyphs on a line; they mark some of its points and
+// are not points of their own.
+type glyphMarks struct{ *plotter.Scatter }
+
+// plotters returns the gonum plotters drawing s: one line per phase
+// segment (a lone point gets a glyph, as a line through it would not
+// show), then the glyph marks.
 func (f *figure) plotters(s *series) []plot.Plotter {
 	ls, gs := f.seriesStyle(s)
 	xys := make(plotter.XYs, len(s.xs))
@@ -156,21 +164,23 @@ func (f *figure) plotters(s *series) []plot.Plotter {
 		ls.Width = 0.9
 		out := []plot.Plotter{&plotter.Line{XYs: xys, LineStyle: ls}}
 		if f.styles().glyph != dimNone {
-			out = append(out, &plotter.Scatter{XYs: xys, GlyphStyle: gs})
-		}
-		return out
-	case kindLineGlyph:
-		out := []plot.Plotter{&plotter.Scatter{XYs: sparseGlyphs(xys), GlyphStyle: gs}}
-		if len(xys) > 1 {
-			out = append([]plot.Plotter{&plotter.Line{XYs: xys, LineStyle: ls}}, out...)
+			out = append(out, glyphMarks{&plotter.Scatter{XYs: xys, GlyphStyle: gs}})
 		}
 		return out
 	}
-	if len(xys) == 1 {
-		// A line through one point draws nothing; show the point.
-		return []plot.Plotter{&plotter.Scatter{XYs: xys, GlyphStyle: gs}}
+	var out []plot.Plotter
+	for _, sg := range segments(s.segs, len(xys)) {
+		part := xys[sg[0]:sg[1]]
+		if len(part) == 1 {
+			out = append(out, &plotter.Scatter{XYs: part, GlyphStyle: gs})
+			continue
+		}
+		out = append(out, &plotter.Line{XYs: part, LineStyle: ls})
 	}
-	return []plot.Plotter{&plotter.Line{XYs: xys, LineStyle: ls}}
+	if s.kind == kindLineGlyph {
+		out = append(out, glyphMarks{&plotter.Scatter{XYs: sparseGlyphs(xys), GlyphStyle: gs}})
+	}
+	return out
 }
 
 // maxGlyphs is how many glyphs a line carries at most; more merge into a
@@ -252,18 +262,19 @@ type bandPlotter struct {
 
 func (bp *bandPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, ty := p.Transforms(&c)
-	n := len(bp.b.xs)
-	if n < 2 {
-		return
+	for _, sg := range segments(bp.b.segs, len(bp.b.xs)) {
+		if sg[1]-sg[0] < 2 {
+			continue
+		}
+		pts := make([]vg.Point, 0, 2*(sg[1]-sg[0]))
+		for i := sg[0]; i < sg[1]; i++ {
+			pts = append(pts, vg.Point{X: tx(bp.b.xs[i]), Y: ty(bp.b.hi[i])})
+		}
+		for i := sg[1] - 1; i >= sg[0]; i-- {
+			pts = append(pts, vg.Point{X: tx(bp.b.xs[i]), Y: ty(bp.b.lo[i])})
+		}
+		c.FillPolygon(bp.fill, pts)
 	}
-	pts := make([]vg.Point, 0, 2*n)
-	for i := range n {
-		pts = append(pts, vg.Point{X: tx(bp.b.xs[i]), Y: ty(bp.b.hi[i])})
-	}
-	for i := n - 1; i >= 0; i-- {
-		pts = append(pts, vg.Point{X: tx(bp.b.xs[i]), Y: ty(bp.b.lo[i])})
-	}
-	c.FillPolygon(bp.fill, pts)
 }
 
 // barPlotter draws histogram bars centred on each x: each bar outlined,

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -123,6 +124,31 @@ func pick(xs []float64, idx []int) []float64 {
 	out := make([]float64, len(idx))
 	for i, j := range idx {
 		out[i] = xs[j]
+	}
+	return out
+}
+
+// decimateSegs is decimate that also keeps both points at every phase
+// boundary, so broken lines end and start exactly where the data does.
+func decimateSegs(xs []float64, segs []int, ys ...[]float64) []int {
+	idx := decimate(xs, ys...)
+	if len(idx) == len(xs) {
+		return idx
+	}
+	for i := 1; i < len(segs); i++ {
+		if segs[i] != segs[i-1] {
+			idx = append(idx, i-1, i)
+		}
+	}
+	slices.Sort(idx)
+	return slices.Compact(idx)
+}
+
+// pickInt returns vs[idx...].
+func pickInt(vs []int, idx []int) []int {
+	out := make([]int, len(idx))
+	for i, j := range idx {
+		out[i] = vs[j]
 	}
 	return out
 }

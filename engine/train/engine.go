@@ -43,14 +43,14 @@ type Engine struct {
 	eval  *datasets.Set
 
 	// Owned by the loop goroutine.
-	cfg    engine.Config
-	st     *state
-	paused bool
+	cfg      engine.Config
+	st       *state
+	paused   bool
+	lastSave time.Time
 
 	// Guarded by mu: what control calls validate against.
 	mu       sync.Mutex
 	shadow   engine.Config
-	started  bool
 	ended    bool
 	stopping bool
 
@@ -100,12 +100,42 @@ func (e *Engine) Restore(blob []byte) error {
 	return nil
 }
 
+// RestoreWith is Restore with the live knobs replaced by cfg's (a fork
+// continues its parent's checkpoint with changed knobs). Knobs fixed at
+// start must match the checkpoint's: they shape the model and the data.
+func (e *Engine) RestoreWith(blob []byte, cfg engine.Config) error {
+	if err := e.Restore(blob); err != nil {
+		return err
+	}
+	fixed := cfg.Clone()
+	fixed.Hyper = e.cfg.Hyper
+	if got, want := engine.Values(&fixed), engine.Values(&e.cfg); !equalValues(got, want) {
+		for name, v := range got {
+			if want[name] != v {
+				return fmt.Errorf("train: %s=%s differs from the checkpoint's %s; it is fixed at start: start a new session instead", name, v, want[name])
+			}
+		}
+	}
+	e.cfg.Hyper, e.shadow.Hyper = cfg.Hyper, cfg.Hyper
+	return nil
+}
+
+func equalValues(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // Start runs the engine until it finishes, is stopped or ctx ends. Events
 // flow until the channel closes.
 func (e *Engine) Start(ctx context.Context) {
-	e.mu.Lock()
-	e.started = true
-	e.mu.Unlock()
+	e.lastSave = time.Now()
 	go e.box.run(ctx)
 	go e.loop(ctx)
 }

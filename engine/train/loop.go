@@ -143,6 +143,11 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 		}
 		values[engine.MImgPerSec] = rate.add(pr.batch, time.Since(t0))
 		e.point(values)
+		if ck := e.cfg.Hyper.Checkpoint; ck.EverySteps > 0 && e.st.Step%int64(ck.EverySteps) == 0 {
+			e.saveCheckpoint(fmt.Sprintf("every %d steps", ck.EverySteps))
+		} else if ck.EveryMinutes > 0 && time.Since(e.lastSave) >= time.Duration(ck.EveryMinutes*float64(time.Minute)) {
+			e.saveCheckpoint(fmt.Sprintf("every %g minutes", ck.EveryMinutes))
+		}
 	}
 	e.evaluate(phase, "end of "+phase+" phase")
 	e.saveCheckpoint("end of " + phase + " phase")
@@ -221,6 +226,7 @@ func (e *Engine) saveCheckpoint(reason string) {
 	if e.opts.Save == nil {
 		return
 	}
+	e.lastSave = time.Now()
 	blob, err := encodeState(e.st, e.cfg)
 	if err == nil {
 		var path string

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/plots"
+	"github.com/ccface/ccface/sessions"
+)
+
+// cmdExport writes figures and their CSVs for one or more sessions; several
+// sessions overlay on each figure.
+func cmdExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	format := fs.String("format", "png", "png, svg or pdf")
+	out := fs.String("out", "", "output directory (default: the session's plots/ folder; ./ccface-plots for several sessions)")
+	smooth := fs.Float64("smooth", 0, "EMA smoothing weight in [0,1) (0.9 is TensorBoard-like); the CSV states it")
+	only := fs.String("only", "", "comma-separated figures to make: "+strings.Join(plots.FigureNames(), ","))
+	xaxis := fs.String("x", "step", "x axis of time series: step or epoch")
+	ids, rest := splitPositional(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	ids = append(ids, fs.Args()...)
+	if len(ids) == 0 {
+		return fmt.Errorf("export wants at least one session ID (see `ccface sessions`): %w", errUsage)
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	var runs []plots.Run
+	var first *sessions.Session
+	for _, id := range ids {
+		s, err := sessions.Open(root, id)
+		if err != nil {
+			return err
+		}
+		if first == nil {
+			first = s
+		}
+		events, warnings, err := sessions.ReadEvents(s.Dir)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		runs = append(runs, plots.Run{Name: runName(s), Events: events})
+	}
+	dir := *out
+	if dir == "" {
+		dir = first.PlotsDir()
+		if len(runs) > 1 {
+			dir = "ccface-plots"
+		}
+	}
+	opt := plots.Options{Format: *format, OutDir: dir, Smooth: *smooth, XAxis: *xaxis}
+	if *only != "" {
+		opt.Only = strings.Split(*only, ",")
+	}
+	res, err := plots.Export(runs, opt)
+	if err != nil {
+		return err
+	}
+	report(stdout, res, dir)
+	return nil
+}
+
+// splitPositional takes the positional arguments given before the flags.
+func splitPositional(args []string) ([]string, []string) {
+	i := 0
+	for i < len(args) && !strings.HasPrefix(args[i], "-") {
+		i++
+	}
+	return args[:i], args[i:]
+}
+
+func runName(s *sessions.Session) string {
+	if s.Manifest.Name != "" {
+		return s.Manifest.Name
+	}
+	return s.Manifest.ID
+}
+
+func report(w io.Writer, res plots.Result, dir string) {
+	figures := 0
+	for _, p := range res.Written {
+		if filepath.Ext(p) != ".csv" {
+			figures++
+		}
+	}
+	fmt.Fprintf(w, "wrote %d figures with their CSVs to %s\n", figures, dir)
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "  skipped %s\n", s)
+	}
+	for _, s := range res.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", s)
+	}
+}
+
+// tuiExporter returns the TUI's export action: figures of this session's
+// events into its plots folder, as PNG.
+func tuiExporter(sess *sessions.Session) func([]engine.Event) (string, error) {
+	return func(events []engine.Event) (string, error) {
+		res, err := plots.Export([]plots.Run{{Name: runName(sess), Events: events}}, plots.Options{OutDir: sess.PlotsDir()})
+		if err != nil {
+			return "", err
+		}
+		n := 0
+		for _, p := range res.Written {
+			if filepath.Ext(p) == ".png" {
+				n++
+			}
+		}
+		return fmt.Sprintf("wrote %d figures to %s", n, sess.PlotsDir()), nil
+	}
+}
