@@ -1,19 +1,14 @@
 package datasets
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // register the decoders LoadFolder reads
-	_ "image/png"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-
-	xdraw "golang.org/x/image/draw"
 )
 
 // imageExts are the file extensions LoadFolder decodes; other files (a
@@ -136,59 +131,40 @@ func isDir(path string, e os.DirEntry) bool {
 	return err == nil && info.IsDir()
 }
 
-// imageScratch holds one decoding worker's buffers and its resize scaler,
-// which is reused while source sizes repeat (they usually all match).
-type imageScratch struct {
-	rgb, dst *image.RGBA
-	scaler   xdraw.Scaler
-	key      [3]int // source side, destination side, valid
-}
-
-// load decodes path, centre-crops it to a square and resizes it to
-// size×size RGB (HWC).
+// load reads path and decodes it as a size×size RGB face (see
+// imageScratch.decode).
 func (w *imageScratch) load(path string, size int) ([]uint8, error) {
-	data, err := os.ReadFile(path)
+	data, err := readImageFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) == 0 {
-		return nil, errors.New("empty file")
-	}
-	img, format, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("cannot decode: %w", err)
-	}
-	b := img.Bounds()
-	side := min(b.Dx(), b.Dy())
-	if side == 0 {
-		return nil, fmt.Errorf("empty %s image", format)
-	}
-	crop := image.Rect(0, 0, side, side).Add(b.Min).Add(image.Pt((b.Dx()-side)/2, (b.Dy()-side)/2))
-	// Convert the crop to RGBA first: image/draw has fast paths from every
-	// decoded type, while the scaler converts YCbCr once per filter tap.
-	if w.rgb == nil || w.rgb.Rect.Dx() != side {
-		w.rgb = image.NewRGBA(image.Rect(0, 0, side, side))
-	}
-	xdraw.Draw(w.rgb, w.rgb.Rect, img, crop.Min, xdraw.Src)
-	src := w.rgb
-	if side != size {
-		if w.dst == nil {
-			w.dst = image.NewRGBA(image.Rect(0, 0, size, size))
-		}
-		if w.key != [3]int{side, size, 1} {
-			w.scaler, w.key = xdraw.BiLinear.NewScaler(size, size, side, side), [3]int{side, size, 1}
-		}
-		w.scaler.Scale(w.dst, w.dst.Rect, w.rgb, w.rgb.Rect, xdraw.Src, nil)
-		src = w.dst
-	}
 	out := make([]uint8, size*size*3)
-	for y := 0; y < size; y++ {
-		row := src.Pix[y*src.Stride:]
-		for x := 0; x < size; x++ {
-			copy(out[(y*size+x)*3:(y*size+x)*3+3], row[4*x:4*x+3])
-		}
+	if err := w.decode(data, size, out); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// readImageFile reads an image file whole, refusing one over
+// MaxEncodedBytes before reading it.
+func readImageFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > MaxEncodedBytes {
+		return nil, fmt.Errorf("%w: the file is %d bytes, over the %d-byte limit for one face image", ErrTooLarge, info.Size(), MaxEncodedBytes)
+	}
+	data := make([]byte, info.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	return data, nil
 }
 
 // SplitByIdentity splits s into train and eval sets with disjoint

@@ -18,7 +18,7 @@ const (
 // while training runs; the rest is fixed when the run starts.
 type Config struct {
 	Seed     int64       `json:"seed"`
-	Method   string      `json:"method"` // "proxyless" (the method issue adds the rest)
+	Method   string      `json:"method"` // one of Methods
 	Data     DataConfig  `json:"data"`
 	Model    ModelConfig `json:"model"`
 	Teacher  PhaseConfig `json:"teacher"`
@@ -86,17 +86,52 @@ type Hyper struct {
 	Scale  float64 `json:"scale"`  // s: logit scale
 	H      float64 `json:"h"`      // AdaFace concentration h
 
-	Policy string  `json:"policy"` // per-sample margin policy of the student: "fixed" (more with the method issue)
+	Policy string  `json:"policy"` // per-sample margin policy of the student's LR views (Policies)
 	Gamma  float64 `json:"gamma"`  // γ of the adaptive policies
 	Alpha  float64 `json:"alpha"`  // weight of the HR consistency term
 	Lambda float64 `json:"lambda"` // weight of L_ACR
 	Temp   float64 `json:"temp"`   // T: sharpening temperature of L_ACR
 	Eps    float64 `json:"eps"`    // ε: mean-entropy weight of L_ACR
-	ACR    string  `json:"acr"`    // "off" (more with the method issue)
+	ACR    string  `json:"acr"`    // asymmetric cross-resolution learning: "off", "prototype" or "simsiam"
+	// ACRTarget says whose HR embedding makes the cross-resolution target
+	// (under stop-gradient): "teacher" or "student".
+	ACRTarget string `json:"acr_target"`
 
 	Aug datasets.DegradeParams `json:"aug"`
 
 	Checkpoint CheckpointConfig `json:"checkpoint"`
+}
+
+// Methods are the training methods of the student phase (METHOD.md).
+var Methods = []string{"ccface", "ccface-noadapt", "ccface-noacr", "proxyless", "arcface-aug", "feature-kd", "teacher"}
+
+// Policies are the per-sample margin policies of the student's LR views.
+var Policies = []string{"fixed", "agreement", "resolution", "quality"}
+
+// ApplyMethod sets the method and the knobs that define it: the margin
+// policy and the cross-resolution mode. Later knob settings override them
+// (e.g. `--set method=ccface --set policy=resolution`).
+func ApplyMethod(c *Config, method string) {
+	c.Method = method
+	h := &c.Hyper
+	switch method {
+	case "ccface":
+		h.Policy, h.ACR = "agreement", "prototype"
+	case "ccface-noadapt":
+		h.Policy, h.ACR = "fixed", "prototype"
+	case "ccface-noacr":
+		h.Policy, h.ACR = "agreement", "off"
+	case "feature-kd":
+		h.Policy, h.ACR = "fixed", "simsiam" // the feature term: cosine to z_T(x_HR), no predictor
+	default: // proxyless, arcface-aug, teacher
+		h.Policy, h.ACR = "fixed", "off"
+	}
+}
+
+// StudentOwnsClassifier says whether a method trains its own classifier
+// (initialised from the teacher's) instead of the teacher's frozen one.
+func StudentOwnsClassifier(method string) bool {
+	return method == "arcface-aug" || method == "feature-kd"
 }
 
 // Default is the "default" preset.
@@ -122,7 +157,7 @@ func Preset(name string) Config {
 		Hyper: Hyper{
 			LRTeacher: 0.1, LRStudent: 0.01, Momentum: 0.9, WeightDecay: 5e-4, LRSchedule: "cosine",
 			Head: "arcface", Margin: 0.4, Scale: 32, H: 0.333,
-			Policy: "fixed", Gamma: 1, Alpha: 1, Lambda: 0, Temp: 0.25, Eps: 1, ACR: "off",
+			Policy: "fixed", Gamma: 1, Alpha: 1, Lambda: 1, Temp: 0.25, Eps: 1, ACR: "off", ACRTarget: "teacher",
 			Aug:        datasets.DefaultDegrade(),
 			Checkpoint: CheckpointConfig{EverySteps: 500, EveryMinutes: 5, Keep: 3},
 		},

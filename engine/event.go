@@ -54,6 +54,7 @@ const (
 	MLoss       = "loss"        // total loss
 	MLossCCLR   = "loss_cc_lr"  // classification consistency on LR views (student)
 	MLossCCHR   = "loss_cc_hr"  // classification consistency on HR views, before α (student); the margin CE for the teacher
+	MLossACR    = "loss_acr"    // asymmetric cross-resolution term, before λ (feature distance for feature-kd)
 	MAccLR      = "acc_lr"      // batch accuracy against the classifier, LR views
 	MAccHR      = "acc_hr"      // batch accuracy, HR views
 	MMargin     = "margin"      // mean per-sample margin in effect
@@ -71,6 +72,10 @@ const (
 	MClusterLR         = "cluster_lr" // mean cosine of LR embeddings of different identities in the batch
 	MClusterHR         = "cluster_hr" // the same for HR embeddings
 )
+
+// CurveMarginHist is the histogram of the LR views' per-sample margins that
+// rides along with some point events (X: bin centres, Y: counts).
+const CurveMarginHist = "margin_hist"
 
 // Eval event keys are "<view>.<metric>". Views: "hr" (HR gallery, HR probes,
 // HR-HR pairs), "lr<N>" (HR gallery with N-px probes; LR-LR pairs) and

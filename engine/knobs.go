@@ -233,13 +233,14 @@ func buildKnobs() []Knob {
 		floatKnob("margin", "scale", "s: logit scale", true, 1, 128, 2, func(c *Config) *float64 { return &h(c).Scale }),
 		floatKnob("margin", "h", "AdaFace norm concentration h", true, 0, 2, 0.05, func(c *Config) *float64 { return &h(c).H }),
 		// Method knobs.
-		enumKnob("method", "policy", "per-sample margin policy of the student", true, []string{"fixed"}, func(c *Config) *string { return &h(c).Policy }),
+		enumKnob("method", "policy", "per-sample margin policy of the student's LR views", true, Policies, func(c *Config) *string { return &h(c).Policy }),
 		floatKnob("method", "gamma", "γ: exponent of the adaptive margin", true, 0, 8, 0.25, func(c *Config) *float64 { return &h(c).Gamma }),
 		floatKnob("method", "alpha", "α: weight of the HR consistency term", true, 0, 4, 0.1, func(c *Config) *float64 { return &h(c).Alpha }),
 		floatKnob("method", "lambda", "λ: weight of the cross-resolution term", true, 0, 10, 0.1, func(c *Config) *float64 { return &h(c).Lambda }),
 		floatKnob("method", "temp", "T: sharpening temperature of the cross-resolution target", true, 0.01, 2, 0.05, func(c *Config) *float64 { return &h(c).Temp }),
 		floatKnob("method", "eps", "ε: weight of the mean-entropy term", true, 0, 10, 0.1, func(c *Config) *float64 { return &h(c).Eps }),
-		enumKnob("method", "acr", "asymmetric cross-resolution learning", true, []string{"off"}, func(c *Config) *string { return &h(c).ACR }),
+		enumKnob("method", "acr", "asymmetric cross-resolution learning", true, []string{"off", "prototype", "simsiam"}, func(c *Config) *string { return &h(c).ACR }),
+		enumKnob("method", "acr_target", "whose HR embedding makes the cross-resolution target", true, []string{"teacher", "student"}, func(c *Config) *string { return &h(c).ACRTarget }),
 		// Augmentation (range checks live in DegradeParams.Validate).
 		floatKnob("aug", "aug.p_lr", "probability of the LR degradation (mixed views)", true, 0, 1, 0.05, func(c *Config) *float64 { return &aug(c).PLR }),
 		floatKnob("aug", "aug.r_min", "smallest LR/HR side ratio", true, 0.05, 1, 0.025, func(c *Config) *float64 { return &aug(c).RMin }),
@@ -268,7 +269,14 @@ func buildKnobs() []Knob {
 				return nil
 			},
 		},
-		enumKnob("train", "method", "training method of the student", false, []string{"proxyless"}, func(c *Config) *string { return &c.Method }),
+		func() Knob {
+			k := enumKnob("train", "method", "training method of the student (sets policy and acr)", false, Methods, func(c *Config) *string { return &c.Method })
+			k.Set = func(c *Config, v string) error {
+				ApplyMethod(c, v)
+				return nil
+			}
+			return k
+		}(),
 		intKnob("train", "replicas", "graph replicas a batch is split over (0 = one per core)", false, 0, 64, func(c *Config) *int { return &c.Replicas }),
 		intKnob("train", "teacher.epochs", "teacher epochs", false, 0, 1000, func(c *Config) *int { return &c.Teacher.Epochs }),
 		intKnob("train", "teacher.batch", "teacher batch size", false, 2, 1024, func(c *Config) *int { return &c.Teacher.Batch }),

@@ -12,6 +12,9 @@ type keyMap struct {
 	Smooth, SmoothDec, SmoothInc   key.Binding
 	XAxis, Zoom                    key.Binding
 	Help, Quit, ForceQuit          key.Binding
+	// Stop is only enabled for clients that detach on quit (Options.Detach):
+	// there q leaves the run going and stopping it is its own key.
+	Stop key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -38,13 +41,34 @@ func newKeyMap() keyMap {
 		Help:       b("?", "this help", "?"),
 		Quit:       b("q", "quit (asks, stops run)", "q"),
 		ForceQuit:  b("ctrl+c", "stop; twice: quit now", "ctrl+c"),
+		Stop:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop the run for all (asks)"), key.WithDisabled()),
 	}
+}
+
+// detaching rebinds the quit keys of a client that must not stop the run by
+// leaving it (an SSH client, a read-only viewer): q and ctrl+c detach, and
+// an operator stops the run with S.
+func (k keyMap) detaching(canStop bool) keyMap {
+	k.Quit.SetHelp("q", "detach (the run goes on)")
+	k.ForceQuit.SetHelp("ctrl+c", "detach")
+	k.Stop.SetEnabled(canStop)
+	return k
 }
 
 // helpColumns lists the bindings for the help overlay, grouped.
 func (k keyMap) helpColumns() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.NextGroup, k.PrevGroup, k.Dec, k.Inc, k.Type},
-		{k.Pause, k.Checkpoint, k.Eval, k.Export, k.Smooth, k.SmoothDec, k.SmoothInc, k.XAxis, k.Zoom, k.Help, k.Quit, k.ForceQuit},
+		enabled(k.Pause, k.Checkpoint, k.Eval, k.Export, k.Smooth, k.SmoothDec, k.SmoothInc, k.XAxis, k.Zoom, k.Help, k.Quit, k.ForceQuit, k.Stop),
 	}
+}
+
+func enabled(bs ...key.Binding) []key.Binding {
+	out := bs[:0:0]
+	for _, b := range bs {
+		if b.Enabled() {
+			out = append(out, b)
+		}
+	}
+	return out
 }

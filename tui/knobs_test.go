@@ -35,7 +35,8 @@ func TestStepValue(t *testing.T) {
 		{"head", "arcface", 1, "cosface", true},
 		{"head", "arcface", -1, "adaface", true}, // enums wrap
 		{"head", "adaface", 1, "arcface", true},
-		{"policy", "fixed", 1, "fixed", false}, // one option: nothing to cycle
+		{"policy", "fixed", 1, "agreement", true},
+		{"policy", "fixed", -1, "quality", true},
 		{"margin", "abc", 1, "", false},
 	}
 	for _, c := range cases {

@@ -33,6 +33,19 @@ type Options struct {
 	// Renderer, if set, styles the screen for one client (wish's
 	// bubbletea.MakeRenderer for SSH sessions); nil uses lipgloss's default.
 	Renderer *lipgloss.Renderer
+	// Detach makes leaving mean leaving, for a client of a shared run (SSH):
+	// q and ctrl+c detach this client at once and never stop the run;
+	// stopping the run for everyone is its own key, S, and asks y/n first.
+	// Without it (the local TUI, which owns its run) q asks to stop the run.
+	Detach bool
+}
+
+// Notice is a message from outside the run for this client (an SSH server
+// shutting down, an idle warning): Update logs it and shows it in the
+// footer until the next key. Send it with tea.Program.Send.
+type Notice struct {
+	Text string
+	Err  bool
 }
 
 // redrawEvery bounds how often charts are rebuilt while events stream in;
@@ -152,10 +165,14 @@ func New(tr engine.Trainer, opt Options) tea.Model {
 	in := textinput.New()
 	in.Prompt = "= "
 	in.Cursor.SetMode(cursor.CursorStatic) // no blink timers: nothing to redraw when idle
+	km := newKeyMap()
+	if opt.Detach || opt.ReadOnly {
+		km = km.detaching(opt.Detach && !opt.ReadOnly)
+	}
 	m := Model{
 		tr:         tr,
 		opt:        opt,
-		keys:       newKeyMap(),
+		keys:       km,
 		st:         newStyles(opt.Renderer),
 		events:     tr.Events(),
 		cfg:        cfg,
@@ -224,6 +241,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case frameMsg:
 		m.tickPending = false
 		m.drawn, m.frameAt = m.data.version, time.Now()
+		return m, nil
+	case Notice:
+		kind := logInfo
+		if msg.Err {
+			kind = logErr
+		}
+		m.addLog(time.Now(), kind, msg.Text)
+		m.setFlash(msg.Text, msg.Err)
 		return m, nil
 	case exportDoneMsg:
 		if msg.err != nil {
@@ -384,7 +409,7 @@ func (m *Model) setFlash(s string, isErr bool) { m.flash, m.flashErr = s, isErr 
 // value editor, then the normal key map.
 func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.String() == "ctrl+c" {
-		if m.opt.ReadOnly || m.run.ended || m.stopping {
+		if m.opt.ReadOnly || m.opt.Detach || m.run.ended || m.stopping {
 			return m, tea.Quit
 		}
 		return m.stop()
@@ -396,8 +421,12 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.confirmQuit {
 		m.confirmQuit = false
 		switch k.String() {
-		case "y", "Y", "q": // not enter: stopping a run must be a deliberate key
+		case "y", "Y": // not enter: stopping a run must be a deliberate key
 			return m.stop()
+		case "q":
+			if !m.opt.Detach { // q q stops the local run; a shared one needs y
+				return m.stop()
+			}
 		}
 		m.setFlash("", false)
 		return m, nil
@@ -412,10 +441,22 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = true
 	case key.Matches(k, km.Quit):
 		switch {
-		case m.opt.ReadOnly || m.run.ended:
+		case m.opt.ReadOnly || m.opt.Detach || m.run.ended:
 			return m, tea.Quit
 		case m.stopping:
 			m.setFlash("stopping: waiting for the engine (ctrl+c quits at once)", false)
+		default:
+			m.confirmQuit = true
+		}
+	case m.opt.ReadOnly && k.String() == "S": // km.Stop is disabled for viewers: refuse it aloud
+		m.readOnly()
+	case key.Matches(k, km.Stop): // enabled only with Detach
+		switch {
+		case m.readOnly():
+		case m.run.ended:
+			m.setFlash("the run has ended: nothing to stop", true)
+		case m.stopping:
+			m.setFlash("stopping: waiting for the engine (q detaches)", false)
 		default:
 			m.confirmQuit = true
 		}

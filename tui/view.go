@@ -390,8 +390,12 @@ func (m Model) logView(w, n int) []string {
 func (m Model) footer(w int) string {
 	st := m.st
 	switch {
+	case m.confirmQuit && m.opt.Detach:
+		return st.statusPause.Render(ansi.Truncate(" Stop the run for everyone? y/n ", w, ""))
 	case m.confirmQuit:
 		return st.statusPause.Render(ansi.Truncate(" Stop the run and quit? y/n ", w, ""))
+	case m.stopping && m.opt.Detach:
+		return st.pending.Render(ansi.Truncate("stopping: waiting for the engine to finish its step… (q detaches)", w, "…"))
 	case m.stopping:
 		return st.pending.Render(ansi.Truncate("stopping: waiting for the engine to finish its step… (ctrl+c quits now)", w, "…"))
 	case m.flash != "":
@@ -402,8 +406,11 @@ func (m Model) footer(w int) string {
 		return sty.Render(ansi.Truncate(m.flash, w, "…"))
 	}
 	hints := "↑↓ knob  ←→ change  ⏎ type  p pause  c ckpt  e eval  x export  s ema  t x-axis  z zoom  ? help  q quit"
-	if m.opt.ReadOnly {
+	switch {
+	case m.opt.ReadOnly:
 		hints = "read-only viewer  ·  s ema  t x-axis  z zoom  ? help  q detach"
+	case m.opt.Detach:
+		hints = "↑↓ knob  ←→ change  ⏎ type  p pause  c ckpt  e eval  x export  s ema  t x-axis  z zoom  ? help  q detach  S stop"
 	}
 	return st.dim.Render(ansi.Truncate(hints, w, "…"))
 }

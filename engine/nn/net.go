@@ -14,6 +14,11 @@ type NetSpec struct {
 	Loss bool // build the margin cross-entropy and its gradients; false = embeddings only
 	// Which parameters get gradients (with Loss).
 	TrainBackbone, TrainClassifier bool
+	// ACRRows > 0 adds the cross-resolution branch (see ACR) on the first
+	// ACRRows samples, through Predictor when it is set (trained with the
+	// backbone).
+	ACRRows   int
+	Predictor Params
 }
 
 // Net is one compiled graph over shared parameters.
@@ -29,7 +34,9 @@ type Net struct {
 	wrt     []*G.Node // nodes whose gradients are read, in Trainable order
 	trained Params
 	Head    *Head
+	ACR     *ACR // set when spec.ACRRows > 0
 	classes int
+	ws      *workspace // scratch shared by this graph's ops
 }
 
 // NewNet builds and compiles a graph. backbone is read by the graph;
@@ -69,7 +76,8 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 		}
 		return nd, nil
 	}
-	emb, err := buildBackbone(a, spec.N, n.x, byName)
+	n.ws = &workspace{}
+	emb, err := buildBackbone(a, spec.N, n.x, byName, n.ws, spec.Loss && spec.TrainBackbone)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +97,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	wnT, err := G.Transpose(wn)
-	if err != nil {
-		return nil, err
-	}
-	cos, err := G.Mul(z, wnT)
+	cos, err := newMM("cosine", n.ws, false, true, z, wn)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +109,24 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 	if spec.TrainBackbone {
 		n.wrt = append(n.wrt, bnodes...)
 		n.trained = append(n.trained, backbone...)
+	}
+	if spec.ACRRows > 0 {
+		n.ACR = &ACR{Mode: ACROff}
+		var pnodes []*G.Node
+		for _, p := range spec.Predictor {
+			pnodes = append(pnodes, bind(p))
+		}
+		acr, err := buildACR(emb, wn, spec.ACRRows, pnodes, n.ACR)
+		if err != nil {
+			return nil, err
+		}
+		if loss, err = G.Add(loss, acr); err != nil {
+			return nil, err
+		}
+		if spec.TrainBackbone {
+			n.wrt = append(n.wrt, pnodes...)
+			n.trained = append(n.trained, spec.Predictor...)
+		}
 	}
 	if spec.TrainClassifier {
 		n.wrt = append(n.wrt, wnode)
@@ -120,76 +142,73 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 	return n, nil
 }
 
-// buildBackbone wires the residual CNN of Arch onto x and returns the
-// un-normalised embedding [N, Embed].
-func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error)) (*G.Node, error) {
+// buildBackbone wires the residual CNN of Arch onto x [N,3,HR,HR] and
+// returns the un-normalised embedding [N, Embed]. The maps between x and the
+// flatten are CNHW (see conv.go); every op is one of ours, with its output
+// buffers kept in ws or in the op, so a run allocates almost nothing.
+// train says whether gradients will be taken (convolutions then keep their
+// patches for the weight gradient).
+func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error), ws *workspace, train bool) (*G.Node, error) {
 	var err error
-	// conv is a 3×3 convolution, group-normalised unless it closes a
-	// residual branch (that one starts small so each block starts near the
-	// identity), then a per-channel bias.
-	conv := func(in *G.Node, name string, normed bool) (*G.Node, error) {
+	side := a.HR
+	// conv is a 3×3 convolution; group-normalised with its bias and ReLU
+	// unless it closes a residual branch (that one starts small so each block
+	// starts near the identity), in which case it returns the raw
+	// convolution and its bias for resRelu.
+	conv := func(in *G.Node, name string, cin, cout int, normed, first bool) (c, b *G.Node, err error) {
 		w, err := p(name + ".w")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		b, err := p(name + ".b")
-		if err != nil {
-			return nil, err
+		if b, err = p(name + ".b"); err != nil {
+			return nil, nil, err
 		}
-		c, err := G.Conv2d(in, w, tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1})
-		if err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", name, err)
+		st := &convState{ws: ws, cin: cin, cout: cout, n: batch, h: side, w: side,
+			nchwIn: first, keepCol: train, needDx: !first}
+		if c, err = G.ApplyOp(convOp{opBase{"conv:" + name}, st}, in, w); err != nil {
+			return nil, nil, fmt.Errorf("nn: %s: %w", name, err)
 		}
-		if normed {
-			if c, err = GroupNorm(c); err != nil {
-				return nil, err
-			}
+		if !normed {
+			return c, b, nil
 		}
-		return G.BroadcastAdd(c, b, nil, []byte{0, 2, 3})
+		c, err = G.ApplyOp(gnReluOp{opBase{"gnrelu:" + name}, &gnState{}}, c, b)
+		return c, nil, err
 	}
-	pool := func(in *G.Node) (*G.Node, error) {
-		return G.MaxPool2D(in, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+	pool := func(in *G.Node, name string) (*G.Node, error) {
+		side /= 2
+		return G.ApplyOp(poolOp{opBase{"pool:" + name}, &poolState{}}, in)
 	}
-	h := x
-	if h, err = conv(h, "stem", true); err != nil {
-		return nil, err
-	}
-	if h, err = G.Rectify(h); err != nil {
+	ch := a.stageChannels()
+	h, _, err := conv(x, "stem", 3, ch[0], true, true)
+	if err != nil {
 		return nil, err
 	}
 	for s := 1; s < 3; s++ {
-		if h, err = pool(h); err != nil {
+		if h, err = pool(h, fmt.Sprintf("s%d", s)); err != nil {
 			return nil, err
 		}
-		if h, err = conv(h, fmt.Sprintf("s%d.open", s), true); err != nil {
-			return nil, err
-		}
-		if h, err = G.Rectify(h); err != nil {
+		if h, _, err = conv(h, fmt.Sprintf("s%d.open", s), ch[s-1], ch[s], true, false); err != nil {
 			return nil, err
 		}
 		for d := 0; d < a.Depth; d++ {
-			r, err := conv(h, fmt.Sprintf("s%d.b%d.c1", s, d), true)
+			name := fmt.Sprintf("s%d.b%d", s, d)
+			r, _, err := conv(h, name+".c1", ch[s], ch[s], true, false)
 			if err != nil {
 				return nil, err
 			}
-			if r, err = G.Rectify(r); err != nil {
+			r, b, err := conv(r, name+".c2", ch[s], ch[s], false, false)
+			if err != nil {
 				return nil, err
 			}
-			if r, err = conv(r, fmt.Sprintf("s%d.b%d.c2", s, d), false); err != nil {
-				return nil, err
-			}
-			if h, err = G.Add(h, r); err != nil {
-				return nil, err
-			}
-			if h, err = G.Rectify(h); err != nil {
+			if h, err = G.ApplyOp(resReluOp{opBase{"res:" + name}, &resState{}}, r, b, h); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if h, err = pool(h); err != nil {
+	if h, err = pool(h, "s3"); err != nil {
 		return nil, err
 	}
-	if h, err = G.Reshape(h, tensor.Shape{batch, a.flatDim()}); err != nil {
+	if h, err = G.ApplyOp(flattenOp{opBase{"flatten"}, &outBuf{}}, h); err != nil {
 		return nil, err
 	}
 	fw, err := p("fc.w")
@@ -200,10 +219,10 @@ func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Mul(h, fw); err != nil {
+	if h, err = newMM("fc", ws, false, false, h, fw); err != nil {
 		return nil, err
 	}
-	return G.BroadcastAdd(h, fb, nil, []byte{0})
+	return G.ApplyOp(addRowOp{opBase{"fc.bias"}, &outBuf{}, &outBuf{}}, h, fb)
 }
 
 // N is the number of images one run takes.
@@ -216,6 +235,9 @@ func (n *Net) Input() []float32 { return n.xBuf }
 // accumulates gradients (see Grads, ZeroGrads); Head must be set.
 func (n *Net) Run() error {
 	defer n.vm.Reset()
+	if n.ACR != nil { // the active loss op fills these in
+		n.ACR.Loss, n.ACR.Term, n.ACR.MeanEntropy = 0, 0, 0
+	}
 	if err := n.vm.RunAll(); err != nil {
 		return fmt.Errorf("nn: run: %w", err)
 	}

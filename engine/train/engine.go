@@ -225,8 +225,8 @@ func (e *Engine) emit(ev engine.Event) {
 	e.box.add(true, ev)
 }
 
-func (e *Engine) point(values map[string]float64) {
-	ev := engine.Event{Kind: engine.KindPoint, Values: values}
+func (e *Engine) point(values map[string]float64, curves map[string]engine.Curve) {
+	ev := engine.Event{Kind: engine.KindPoint, Values: values, Curves: curves}
 	e.stamp(&ev)
 	e.box.add(false, ev)
 }

@@ -37,7 +37,7 @@ func (e *Engine) loop(ctx context.Context) {
 	}()
 	e.emit(engine.Event{Kind: engine.KindStart, Values: map[string]float64{engine.MTotalSteps: float64(e.totalSteps())},
 		Message: fmt.Sprintf("%d training / %d evaluation identities", e.train.NumIDs(), e.eval.NumIDs())})
-	for _, phase := range []string{engine.PhaseTeacher, engine.PhaseStudent} {
+	for _, phase := range e.phases() {
 		if phaseIndex(e.st.Phase) > phaseIndex(phase) {
 			continue
 		}
@@ -75,19 +75,40 @@ func (e *Engine) phaseSteps(phase string) int64 {
 	return int64(e.stepsPerEpoch(phase) * e.cfg.Phase(phase).Epochs)
 }
 
+// phases lists the phases of the run: the `teacher` method only trains
+// (or, resumed, only evaluates) the teacher.
+func (e *Engine) phases() []string {
+	if e.cfg.Method == "teacher" {
+		return []string{engine.PhaseTeacher}
+	}
+	return []string{engine.PhaseTeacher, engine.PhaseStudent}
+}
+
 func (e *Engine) totalSteps() int64 {
-	return e.phaseSteps(engine.PhaseTeacher) + e.phaseSteps(engine.PhaseStudent)
+	var n int64
+	for _, p := range e.phases() {
+		n += e.phaseSteps(p)
+	}
+	return n
 }
 
 // phaseRun is what one phase builds once and reuses every step.
 type phaseRun struct {
 	phase   string
 	batch   int
+	per     int  // samples of the batch per replica
+	twoView bool // each sample passes as an LR view and an HR view
 	nets    []*nn.Net
-	trained nn.Params
-	sum     [][]float32
-	loader  *datasets.Loader
-	data    datasets.Batch
+	// Embedding-only graphs on the HR views, per replica: the frozen
+	// teacher's (targets, agreement, teacher-student cosine) and, when the
+	// cross-resolution target is the student's own, the student's.
+	teacherEmb, studentEmb []*nn.Net
+	tEmb, sEmb             [][]float32 // their outputs of this step, per replica
+	classifierRows         []float32   // the frozen W_T, rows normalised
+	trained                nn.Params
+	sum                    [][]float32
+	loader                 *datasets.Loader
+	data                   datasets.Batch
 }
 
 func (e *Engine) startPhase(phase string) (*phaseRun, error) {
@@ -95,22 +116,23 @@ func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 	if st.Phase != phase { // entering the phase fresh (not resuming inside it)
 		st.Phase, st.PhaseStep, st.Opt = phase, 0, nn.SGD{}
 	}
-	if phase == engine.PhaseStudent && st.Student == nil {
-		st.Student = st.Teacher.Clone() // f_S starts as a copy of f_T
-	}
 	pc := e.cfg.Phase(phase)
 	r := replicas(e.cfg.Replicas, pc.Batch)
-	per := pc.Batch / r
-	spec := nn.NetSpec{Arch: arch(e.cfg), N: per, Loss: true, TrainBackbone: true, TrainClassifier: true}
-	backbone := st.Teacher
-	if phase == engine.PhaseStudent {
-		// Both views of each sample go through the same replica; W_T is frozen.
-		spec.N, spec.TrainClassifier, backbone = 2*per, false, st.Student
-	}
-	pr := &phaseRun{phase: phase, batch: pc.Batch,
+	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r,
 		loader: datasets.NewLoader(e.train, pc.Batch, phaseSeed(e.cfg.Seed, phase))}
+	spec := nn.NetSpec{Arch: arch(e.cfg), N: pr.per, Loss: true, TrainBackbone: true, TrainClassifier: true}
+	backbone, classifier := st.Teacher, st.Classifier
+	if phase == engine.PhaseStudent {
+		if err := e.prepareStudent(pr, &spec); err != nil {
+			return nil, err
+		}
+		backbone, classifier = st.Student, st.Classifier
+		if st.StudentClassifier != nil {
+			classifier = st.StudentClassifier
+		}
+	}
 	for i := 0; i < r; i++ {
-		net, err := nn.NewNet(spec, backbone, st.Classifier)
+		net, err := nn.NewNet(spec, backbone, classifier)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +164,11 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 			return fmt.Errorf("train: %s step %d: %w", phase, e.st.Step, err)
 		}
 		values[engine.MImgPerSec] = rate.add(pr.batch, time.Since(t0))
-		e.point(values)
+		var curves map[string]engine.Curve
+		if phase == engine.PhaseStudent && pr.twoView && e.st.PhaseStep%marginHistEvery == 1 {
+			curves = map[string]engine.Curve{engine.CurveMarginHist: marginHist(pr, e.cfg.Hyper.Margin)}
+		}
+		e.point(values, curves)
 		if ck := e.cfg.Hyper.Checkpoint; ck.EverySteps > 0 && e.st.Step%int64(ck.EverySteps) == 0 {
 			e.saveCheckpoint(fmt.Sprintf("every %d steps", ck.EverySteps))
 		} else if ck.EveryMinutes > 0 && time.Since(e.lastSave) >= time.Duration(ck.EveryMinutes*float64(time.Minute)) {
@@ -246,43 +272,20 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 	epoch, index := int(st.PhaseStep/spe), int(st.PhaseStep%spe)
 	ep := float64(st.PhaseStep) / float64(spe)
 	student := pr.phase == engine.PhaseStudent
-	pr.loader.Fill(&pr.data, epoch, index, h.Aug, 0, student)
+	hrPLR := 0.0
+	if student && !pr.twoView {
+		hrPLR = h.Aug.PLR // arcface-aug: mixed HR/LR views
+	}
+	pr.loader.Fill(&pr.data, epoch, index, h.Aug, hrPLR, student && pr.twoView)
 
 	lr := lrAt(h.PhaseLR(pr.phase), h.LRSchedule, float64(st.PhaseStep)/float64(e.phaseSteps(pr.phase)), float64(pc.Epochs), pc.LRWarmup)
 	m := marginAt(h.Margin, ep, pc.MarginWarmup, pc.MarginRamp)
-	b := pr.batch
-	per := b / len(pr.nets)
-	img := 3 * cfg.Data.HR * cfg.Data.HR
-	head := h.Head
 	if student {
-		head = "arcface" // L_CC is an angular margin against W_T (METHOD.md)
-	}
-	for r, net := range pr.nets {
-		lo, hi := r*per, (r+1)*per
-		in := net.Input()
-		hd := net.Head
-		hd.Scale = h.Scale
-		if student {
-			copy(in[:per*img], pr.data.LR[lo*img:hi*img])
-			copy(in[per*img:], pr.data.HR[lo*img:hi*img])
-			hd.Labels = append(append(hd.Labels[:0], pr.data.Labels[lo:hi]...), pr.data.Labels[lo:hi]...)
-			hd.Weights = hd.Weights[:0]
-			for i := 0; i < 2*per; i++ {
-				w := 1 / float32(b)
-				if i >= per {
-					w *= float32(h.Alpha)
-				}
-				hd.Weights = append(hd.Weights, w)
-			}
-		} else {
-			copy(in, pr.data.HR[lo*img:hi*img])
-			hd.Labels = append(hd.Labels[:0], pr.data.Labels[lo:hi]...)
-			hd.Weights = hd.Weights[:0]
-			for i := 0; i < per; i++ {
-				hd.Weights = append(hd.Weights, 1/float32(b))
-			}
+		if err := e.prepareStudentStep(pr, m); err != nil {
+			return nil, err
 		}
-		hd.Margin = marginFunc(head, m, h.H, st.AdaMean, st.AdaStd)
+	} else {
+		e.prepareTeacherStep(pr, m)
 	}
 	if err := runAll(pr.nets); err != nil {
 		return nil, err
@@ -304,9 +307,14 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 		}
 	}
 	st.Opt.Step(pr.trained, pr.sum, lr, h.Momentum, h.WeightDecay)
-	values := e.measure(pr, per, student)
-	if head == "adaface" && !student {
-		e.updateAdaStats(pr)
+	values := e.measure(pr)
+	if student {
+		e.studentMetrics(pr, values)
+		if pr.twoView && h.Policy == "quality" {
+			st.StudentAdaMean, st.StudentAdaStd = adaStats(pr, 0, pr.per, st.StudentAdaMean, st.StudentAdaStd)
+		}
+	} else if h.Head == "adaface" {
+		st.AdaMean, st.AdaStd = adaStats(pr, 0, pr.per, st.AdaMean, st.AdaStd)
 	}
 	values[engine.MLR] = lr
 	st.PhaseStep++
@@ -316,6 +324,21 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 		return nil, fmt.Errorf("loss is %v (diverged): lower the learning rate or the margin and resume from the last checkpoint", values[engine.MLoss])
 	}
 	return values, nil
+}
+
+// prepareTeacherStep fills each replica with its share of the HR batch.
+func (e *Engine) prepareTeacherStep(pr *phaseRun, m float64) {
+	h, st := e.cfg.Hyper, e.st
+	img := 3 * e.cfg.Data.HR * e.cfg.Data.HR
+	for r, net := range pr.nets {
+		lo, hi := r*pr.per, (r+1)*pr.per
+		copy(net.Input(), pr.data.HR[lo*img:hi*img])
+		hd := net.Head
+		hd.Scale = h.Scale
+		hd.Labels = append(hd.Labels[:0], pr.data.Labels[lo:hi]...)
+		hd.Weights = fill(hd.Weights, pr.per, 1/float32(pr.batch))
+		hd.Margin = marginFunc(h.Head, m, h.H, st.AdaMean, st.AdaStd)
+	}
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -353,25 +376,27 @@ func marginFunc(head string, m, h, mean, std float64) nn.MarginFunc {
 	return func(int, nn.SampleStat) (float64, float64) { return m, 0 }
 }
 
-func (e *Engine) updateAdaStats(pr *phaseRun) {
+// adaStats folds the feature norms of samples [lo,hi) of every replica
+// into AdaFace's running mean and standard deviation (momentum 0.01).
+func adaStats(pr *phaseRun, lo, hi int, mean, std float64) (float64, float64) {
 	var sum, sq float64
 	n := 0
 	for _, net := range pr.nets {
-		for _, v := range net.Norms() {
+		for _, v := range net.Norms()[lo:hi] {
 			sum += float64(v)
 			sq += float64(v) * float64(v)
 			n++
 		}
 	}
-	mean := sum / float64(n)
-	std := math.Sqrt(math.Max(0, sq/float64(n)-mean*mean))
+	bm := sum / float64(n)
+	bs := math.Sqrt(math.Max(0, sq/float64(n)-bm*bm))
 	const momentum = 0.01
-	e.st.AdaMean = momentum*mean + (1-momentum)*e.st.AdaMean
-	e.st.AdaStd = momentum*std + (1-momentum)*e.st.AdaStd
+	return momentum*bm + (1-momentum)*mean, momentum*bs + (1-momentum)*std
 }
 
 // measure turns the heads' per-sample results into the step's metrics.
-func (e *Engine) measure(pr *phaseRun, per int, student bool) map[string]float64 {
+func (e *Engine) measure(pr *phaseRun) map[string]float64 {
+	per, twoView := pr.per, pr.phase == engine.PhaseStudent && pr.twoView
 	var lr, hr viewStats
 	var loss float64
 	for _, net := range pr.nets {
@@ -379,7 +404,7 @@ func (e *Engine) measure(pr *phaseRun, per int, student bool) map[string]float64
 		loss += hd.Loss
 		emb := net.Embeddings()
 		dim := e.cfg.Model.Embed
-		if student {
+		if twoView {
 			lr.add(hd, 0, per, emb, dim)
 			hr.add(hd, per, 2*per, emb, dim)
 		} else {
@@ -392,7 +417,7 @@ func (e *Engine) measure(pr *phaseRun, per int, student bool) map[string]float64
 	v[engine.MThetaHR] = hr.theta / float64(hr.n)
 	setFinite(v, engine.MClusterHR, hr.cluster())
 	margins := hr
-	if student {
+	if twoView {
 		v[engine.MLossCCLR] = lr.ce / float64(lr.n)
 		v[engine.MAccLR] = float64(lr.correct) / float64(lr.n)
 		v[engine.MThetaLR] = lr.theta / float64(lr.n)

@@ -23,10 +23,16 @@ type state struct {
 	Teacher    nn.Params
 	Classifier *nn.Param
 	Student    nn.Params // nil until the student phase starts
-	Opt        nn.SGD    // of the current phase
-	AdaMean    float64   // AdaFace's running feature-norm statistics
-	AdaStd     float64
-	History    []engine.Event // knob changes applied so far
+	// StudentClassifier is the student's own classifier (copied from the
+	// teacher's) for the methods that train one; nil when W_T stays frozen.
+	StudentClassifier *nn.Param
+	Predictor         nn.Params // the LR-branch predictor of cross-resolution learning
+	Opt               nn.SGD    // of the current phase
+	AdaMean, AdaStd   float64   // AdaFace's running feature-norm statistics (teacher)
+	// StudentAdaMean and StudentAdaStd are the same for the student's LR
+	// views (the `quality` margin policy).
+	StudentAdaMean, StudentAdaStd float64
+	History                       []engine.Event // knob changes applied so far
 
 	epoch float64 // fractional epoch, for event stamps
 }
@@ -45,6 +51,7 @@ func newState(cfg engine.Config, classes int) (*state, error) {
 		Phase: engine.PhaseTeacher, Teacher: bb,
 		Classifier: nn.NewClassifier(classes, cfg.Model.Embed, rng),
 		AdaMean:    20, AdaStd: 100, // AdaFace's initial statistics
+		StudentAdaMean: 20, StudentAdaStd: 100,
 	}, nil
 }
 
@@ -83,4 +90,9 @@ func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
 	}
 	st := ck.State
 	return &st, ck.Config, nil
+}
+
+// newRand returns a generator for one purpose of a run's seed.
+func newRand(seed int64, purpose int64) *rand.Rand {
+	return rand.New(rand.NewSource(seed*1000003 + purpose))
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,4 +98,69 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// TestEveryMethodTrainsAndKeepsTheTeacherFrozen runs each student method
+// briefly: it must finish, report its terms, and leave the teacher's
+// weights and the inherited classifier bit-identical.
+func TestEveryMethodTrainsAndKeepsTheTeacherFrozen(t *testing.T) {
+	for _, method := range engine.Methods {
+		t.Run(method, func(t *testing.T) {
+			cfg := tinyConfig()
+			cfg.Teacher.Epochs, cfg.Student.Epochs = 1, 1
+			engine.ApplyMethod(&cfg, method)
+			if method == "ccface" {
+				cfg.Hyper.ACRTarget = "student"
+			}
+			saved := &memorySaver{}
+			e := newTiny(t, cfg, Options{Save: saved.save})
+			e.Start(context.Background())
+			var sawACR, sawTS, sawHist bool
+			for batch := range e.Events() {
+				for _, ev := range batch {
+					if ev.Kind == engine.KindFailed {
+						t.Fatalf("failed: %s", ev.Message)
+					}
+					if ev.Kind == engine.KindPoint && ev.Phase == engine.PhaseStudent {
+						_, sawACR = ev.Values[engine.MLossACR]
+						_, ts := ev.Values[engine.MTeacherStudentCos]
+						sawTS = sawTS || ts
+						_, h := ev.Curves[engine.CurveMarginHist]
+						sawHist = sawHist || h
+					}
+				}
+			}
+			teacherEnd := saved.blobs[e.phaseSteps(engine.PhaseTeacher)]
+			before, _, err := decodeState(teacherEnd, e.train.NumIDs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, _, err := decodeState(saved.last, e.train.NumIDs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(before.Classifier.Data, after.Classifier.Data) {
+				t.Error("the inherited classifier W_T changed during the student phase")
+			}
+			for i := range before.Teacher {
+				if !slices.Equal(before.Teacher[i].Data, after.Teacher[i].Data) {
+					t.Errorf("teacher weight %s changed during the student phase", before.Teacher[i].Name)
+				}
+			}
+			if method != "teacher" && slices.Equal(before.Teacher[0].Data, after.Student[0].Data) {
+				t.Error("the student did not train")
+			}
+			wantACR := cfg.Hyper.ACR != "off" && method != "arcface-aug"
+			if method != "teacher" && sawACR != wantACR {
+				t.Errorf("loss_acr reported: %v, want %v", sawACR, wantACR)
+			}
+			twoView := method != "teacher" && method != "arcface-aug"
+			if sawTS != twoView {
+				t.Errorf("ts_cos reported: %v, want %v", sawTS, twoView)
+			}
+			if sawHist != twoView {
+				t.Errorf("margin histogram reported: %v, want %v", sawHist, twoView)
+			}
+		})
+	}
 }

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/tui/serve"
+)
+
+// cmdServe starts (or resumes, with --session) a training run and serves
+// its TUI over SSH until the run has ended and --linger has passed, or
+// SIGTERM/SIGINT stops it (with a final checkpoint). The terminal it runs
+// in gets the headless progress lines and the server's log; the log also
+// goes to serve.log in the session.
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var f runFlags
+	f.register(fs)
+	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on (`:2222` for every interface)")
+	opKeys := fs.String("authorized-keys", "", "operators' public keys, authorized_keys format (default ~/.ssh/authorized_keys; \"\" for none)")
+	viewerKeys := fs.String("viewers", "", "viewers' public keys (read-only), authorized_keys format")
+	hostKey := fs.String("host-key", "", "SSH host key, created (0600) on first start (default <sessions>/ssh_host_ed25519)")
+	sessionID := fs.String("session", "", "resume this session (see `ccface sessions`) instead of starting a new one")
+	maxClients := fs.Int("max-clients", 8, "most clients connected at once")
+	idle := fs.Duration("idle-timeout", 30*time.Minute, "disconnect a client after this long without a key press (0: never)")
+	linger := fs.Duration("linger", 5*time.Minute, "after the run ends, keep serving its final screen this long (0: exit at once)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if *sessionID != "" {
+		for _, name := range []string{"data", "preset", "set", "name"} {
+			if set[name] {
+				return fmt.Errorf("--%s cannot be combined with --session: a resumed run keeps its own configuration: %w", name, errUsage)
+			}
+		}
+	}
+	if *maxClients < 1 {
+		return fmt.Errorf("--max-clients %d: want at least 1", *maxClients)
+	}
+	var cfg engine.Config
+	if *sessionID == "" {
+		var err error
+		if cfg, err = f.config(); err != nil {
+			return err
+		}
+	}
+	root, err := sessionsRoot(f.sessions)
+	if err != nil {
+		return err
+	}
+	if !set["authorized-keys"] {
+		if home, err := os.UserHomeDir(); err == nil {
+			if p := filepath.Join(home, ".ssh", "authorized_keys"); fileExists(p) {
+				*opKeys = p
+			}
+		}
+	}
+	if *hostKey == "" {
+		*hostKey = filepath.Join(root, "ssh_host_ed25519")
+	}
+
+	// Everything that can fail fast does, before any training starts.
+	signer, created, err := serve.LoadOrCreateHostKey(*hostKey)
+	if err != nil {
+		return err
+	}
+	logs := &logSink{ws: []io.Writer{stderr}}
+	srv, err := serve.New(serve.Config{HostKey: signer, OperatorKeys: *opKeys, ViewerKeys: *viewerKeys,
+		MaxClients: *maxClients, IdleTimeout: *idle, Log: logs})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w (is another server on that port? try --listen 127.0.0.1:2223)", err)
+	}
+	defer ln.Close()
+
+	var r *liveRun
+	if *sessionID != "" {
+		r, err = resumeRun(root, *sessionID, stdout)
+	} else {
+		r, err = startNewRun(cfg, root, f.name, stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if lf, err := os.OpenFile(filepath.Join(r.sess.Dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+		defer lf.Close()
+		logs.add(lf)
+	} else {
+		fmt.Fprintf(stderr, "warning: no serve.log in the session: %v\n", err)
+	}
+
+	nOps, nViewers := srv.Keys()
+	verb := "using"
+	if created {
+		verb = "created"
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	fmt.Fprintf(stdout, "session %s\n", r.sess.Dir)
+	fmt.Fprintf(stdout, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", ln.Addr(), nOps, orNone(*opKeys), nViewers, orNone(*viewerKeys))
+	fmt.Fprintf(stdout, "host key %s (%s %s)\n", srv.Fingerprint(), verb, *hostKey)
+	fmt.Fprintf(stdout, "connect: ssh -p %s <host>    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port)
+	logs.printf("serving %s on %s", r.sess.Dir, ln.Addr())
+
+	// Progress lines like --headless, and the end of the run, from our own
+	// subscription.
+	view, cancelView := r.hub.Subscribe()
+	defer cancelView()
+	var last engine.Event
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		p := newPrinter(stdout, 10*time.Second)
+		for batch := range view.Events() {
+			for _, ev := range batch {
+				p.event(ev)
+				if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+					last = ev
+				}
+			}
+		}
+		p.summary()
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln, r.hub, r.sess.Dir) }()
+
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	// stopRun stops the engine and waits for its final checkpoint; a second
+	// signal gives up waiting.
+	stopRun := func(by, notice string) error {
+		srv.Notify(notice, true)
+		r.eng.Stop(by)
+		select {
+		case <-ended:
+			return nil
+		case s := <-sig:
+			srv.Close()
+			return fmt.Errorf("%s again: exiting without waiting for the final checkpoint; session %s", s, r.sess.Dir)
+		}
+	}
+	var failure error
+	select {
+	case s := <-sig:
+		logs.printf("%s: stopping the run at the next step (final checkpoint)", s)
+		fmt.Fprintf(stdout, "\n%s: stopping at the next step boundary, then closing the server (%s again exits at once)...\n", s, s)
+		if err := stopRun("server ("+s.String()+")", "the server is shutting down: stopping the run at the next step (final checkpoint)…"); err != nil {
+			return err
+		}
+	case err := <-serveErr:
+		failure = fmt.Errorf("serve: %w", err)
+		logs.printf("%v: stopping the run", failure)
+		if err := stopRun("server (error)", "the server failed: stopping the run"); err != nil {
+			return err
+		}
+	case <-ended:
+		if *linger > 0 {
+			srv.Notify(fmt.Sprintf("the run has ended; this server closes in %s (q detaches)", *linger), false)
+			fmt.Fprintf(stdout, "the run has ended; serving its final screen for %s (Ctrl-C closes now)\n", *linger)
+			select {
+			case <-time.After(*linger):
+			case <-sig:
+			}
+		}
+	}
+	<-ended
+	farewell := fmt.Sprintf("the server has closed: the run %s; session %s", runEnd(last), r.sess.Manifest.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx, farewell); err != nil && !errors.Is(err, net.ErrClosed) {
+		logs.printf("shutdown: %v", err)
+	}
+	logs.printf("closed: %s", farewell)
+	if err := r.finish(); err != nil && failure == nil {
+		failure = err
+	}
+	fmt.Fprintf(stdout, "session: %s\n", r.sess.Dir)
+	if failure == nil && last.Kind == engine.KindFailed {
+		failure = errors.New(last.Message)
+	}
+	return failure
+}
+
+// runEnd says how the run ended, for the clients' farewell.
+func runEnd(ev engine.Event) string {
+	switch ev.Kind {
+	case engine.KindFailed:
+		return fmt.Sprintf("failed at step %d", ev.Step)
+	case engine.KindDone:
+		return fmt.Sprintf("ended at step %d (%s)", ev.Step, ev.Message)
+	}
+	return "ended"
+}
+
+func orNone(path string) string {
+	if path == "" {
+		return "none"
+	}
+	return path
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
+}
+
+// logSink is the server log: the terminal, then also the session's
+// serve.log once the session exists.
+type logSink struct {
+	mu sync.Mutex
+	ws []io.Writer
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range l.ws {
+		_, _ = w.Write(p)
+	}
+	return len(p), nil
+}
+
+func (l *logSink) add(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ws = append(l.ws, w)
+}
+
+func (l *logSink) printf(format string, args ...any) {
+	fmt.Fprintf(l, "%s %s\n", time.Now().Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
+}

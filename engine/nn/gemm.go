@@ -1,0 +1,344 @@
+package nn
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// gemmer multiplies float32 matrices for one Net. It owns the packing
+// buffers of the blocked kernel, so it must not be shared between goroutines;
+// every Net has its own (a Net's tape machine runs one op at a time).
+//
+// Why not gonum's Sgemm: its pure-Go kernel is an SSE axpy loop without FMA
+// that reaches a few GFLOP/s and spawns goroutines of its own, which fights
+// the graph replicas for the cores. On CPUs with AVX2 and FMA (and with
+// AVX-512) the packed kernel below runs at a large fraction of peak; without
+// them, or in the `openblas` build, the work goes to blas32, whose
+// implementation the build chooses.
+type gemmer struct {
+	kern         microKernel // activeKernel unless a test sets another
+	packA, packB []float32
+	tile         []float32 // a micro-tile for the ragged edges
+	dotOut       []float32 // the dot kernel's partial sums
+	masks        [][9]uint32
+}
+
+// kernel returns the micro-kernel to use; one without fn means blas32.
+func (g *gemmer) kernel() microKernel {
+	if g.kern.name != "" {
+		return g.kern
+	}
+	if useBLAS {
+		return microKernel{name: "blas32/" + blasName}
+	}
+	return activeKernel
+}
+
+// panelWidth is the column-panel width of the layouts the panel products
+// read, or 0 when products go to blas32 (plain row-major layouts then).
+func (g *gemmer) panelWidth() int {
+	if k := g.kernel(); k.fn != nil {
+		return k.nr
+	}
+	return 0
+}
+
+// dotRows is the row multiple dotPanels wants of B's panels (rows beyond
+// the real ones are computed and dropped, which beats a scalar edge).
+func (g *gemmer) dotRows() int { return max(1, g.kernel().dnr) }
+
+// Block sizes of the packed product: a kc×nr panel of B stays in L1, an
+// mc×kc block of A in L2, a kc×nc block of B in L2/L3.
+const (
+	gemmKC = 256
+	gemmMC = 96
+	gemmNC = 2048
+)
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices,
+// op(A) m×k and op(B) k×n, like BLAS Sgemm.
+func (g *gemmer) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	kern := g.kernel()
+	if kern.fn == nil {
+		blas32.Implementation().Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(c, m, n, ldc, beta)
+		return
+	}
+	if beta != 0 && beta != 1 {
+		scaleRows(c, m, n, ldc, beta)
+		beta = 1
+	}
+	mr, nr := kern.mr, kern.nr
+	mcMax := min(gemmMC/mr*mr, roundUp(m, mr))
+	kcMax := min(gemmKC, k)
+	ncMax := min(gemmNC/nr*nr, roundUp(n, nr)) // B blocks hold whole panels
+	g.packA = grow(g.packA, mcMax*kcMax)
+	g.packB = grow(g.packB, kcMax*ncMax)
+	g.tile = grow(g.tile, mr*nr)
+	for jc := 0; jc < n; jc += ncMax {
+		nc := min(ncMax, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(g.packB, tB, b, ldb, pc, kc, jc, nc, nr)
+			add := pc > 0 || beta != 0
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
+				packA(g.packA, tA, a, lda, ic, mc, pc, kc, mr, alpha)
+				for jr := 0; jr < nc; jr += nr {
+					bp := g.packB[jr*kc:]
+					nw := min(nr, nc-jr)
+					for ir := 0; ir < mc; ir += mr {
+						ap := g.packA[ir*kc:]
+						mh := min(mr, mc-ir)
+						off := (ic+ir)*ldc + jc + jr
+						if mh == mr && nw == nr {
+							kern.fn(kc, &ap[0], &bp[0], &c[off], ldc, add)
+							continue
+						}
+						// Ragged edge: compute the whole tile aside, then
+						// merge the part inside C.
+						kern.fn(kc, &ap[0], &bp[0], &g.tile[0], nr, false)
+						for i := 0; i < mh; i++ {
+							dst := c[off+i*ldc : off+i*ldc+nw]
+							src := g.tile[i*nr : i*nr+nw]
+							if add {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into panels of mr rows; within
+// a panel the mr values of one k are consecutive. Rows past m are zero.
+func packA(dst []float32, tA bool, a []float32, lda, ic, mc, pc, kc, mr int, alpha float32) {
+	for ir := 0; ir < mc; ir += mr {
+		p := dst[ir*kc : ir*kc+kc*mr]
+		mh := min(mr, mc-ir)
+		if mh < mr {
+			clear(p)
+		}
+		for i := 0; i < mh; i++ {
+			row := ic + ir + i
+			if tA {
+				for l := 0; l < kc; l++ {
+					p[l*mr+i] = alpha * a[(pc+l)*lda+row]
+				}
+			} else {
+				src := a[row*lda+pc : row*lda+pc+kc]
+				for l, v := range src {
+					p[l*mr+i] = alpha * v
+				}
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of nr columns; within a
+// panel the nr values of one k are consecutive. Columns past n are zero.
+func packB(dst []float32, tB bool, b []float32, ldb, pc, kc, jc, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		p := dst[jr*kc : jr*kc+kc*nr]
+		nw := min(nr, nc-jr)
+		if tB {
+			if nw < nr {
+				clear(p)
+			}
+			for j := 0; j < nw; j++ {
+				src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+				for l, v := range src {
+					p[l*nr+j] = v
+				}
+			}
+			continue
+		}
+		for l := 0; l < kc; l++ {
+			src := b[(pc+l)*ldb+jc+jr : (pc+l)*ldb+jc+jr+nw]
+			d := p[l*nr : l*nr+nr]
+			copy(d, src)
+			if nw < nr {
+				clear(d[nw:])
+			}
+		}
+	}
+}
+
+func scaleRows(c []float32, m, n, ldc int, beta float32) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// grow returns s with length n, reallocating only when it is too short.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// microKernel is a pair of register-blocked kernels for one instruction set.
+//
+// fn computes an mr×nr tile C = (add ? C : 0) + Ap·Bp over k, with Ap packed
+// as k groups of mr values and Bp as k groups of nr values. nr is also the
+// panel width of the layouts sgemmPanels and dotPanels read.
+//
+// dot computes a dmr×dnr tile of A·Bᵀ for B in panels (see dotPanels),
+// leaving dmr·dnr vectors of vw partial sums in out.
+type microKernel struct {
+	name     string
+	mr, nr   int
+	fn       func(k int, a, b, c *float32, ldc int, add bool)
+	dmr, dnr int
+	vw       int
+	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+	// im2col, when set, writes one panel of the patch matrix (nr = 32).
+	im2col func(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)
+}
+
+// activeKernel is chosen once from the CPU (and CCFACE_GEMM) at start-up and
+// never changes after; useBLAS is set by the openblas build. Both are
+// read-only after init, so sharing them between Nets is race-free.
+var (
+	activeKernel = pickKernel()
+	useBLAS      = false
+)
+
+// GemmKernel names the matrix-multiply kernels in use ("avx512", "avx2",
+// "blas32/gonum" or "blas32/openblas"), for benchmark reports.
+func GemmKernel() string { return (&gemmer{}).kernel().name }
+
+// sgemmPanels computes C[m,n] = A[m,k]·B[k,n] with B already laid out in
+// column panels: the panel of columns [p·nr, p·nr+nr) starts at bp[p·pstride]
+// and holds row r at offset r·nr (nr = panelWidth()). im2col writes this
+// layout directly, so B is never packed: the forward and input-gradient
+// products of a convolution are all kernel time.
+func (g *gemmer) sgemmPanels(m, n, k int, a []float32, lda int, bp []float32, pstride int, c []float32, ldc int) {
+	kern := g.kernel()
+	mr, nr := kern.mr, kern.nr
+	kcMax := min(gemmKC, k)
+	g.packA = grow(g.packA, roundUp(m, mr)*kcMax)
+	g.tile = grow(g.tile, mr*nr)
+	panels := (n + nr - 1) / nr
+	if k == 0 {
+		scaleRows(c, m, n, ldc, 0)
+		return
+	}
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		packA(g.packA, false, a, lda, 0, m, pc, kc, mr, 1)
+		add := pc > 0
+		for jp := 0; jp < panels; jp++ {
+			b := bp[jp*pstride+pc*nr:]
+			nw := min(nr, n-jp*nr)
+			for ir := 0; ir < m; ir += mr {
+				ap := g.packA[ir*kc:]
+				mh := min(mr, m-ir)
+				off := ir*ldc + jp*nr
+				if mh == mr && nw == nr {
+					kern.fn(kc, &ap[0], &b[0], &c[off], ldc, add)
+					continue
+				}
+				kern.fn(kc, &ap[0], &b[0], &g.tile[0], nr, false)
+				for i := 0; i < mh; i++ {
+					dst := c[off+i*ldc : off+i*ldc+nw]
+					src := g.tile[i*nr : i*nr+nw]
+					if add {
+						for j, v := range src {
+							dst[j] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// dotPanels computes C[m,nb] = A[m,P]·Bᵀ, where B (nb rows of P values)
+// sits in the panel layout of sgemmPanels: B[j][p] = bp[(p/nr)·pstride +
+// j·nr + p%nr]. This is the weight gradient of a convolution, g·im2col(x)ᵀ,
+// read straight from the patches the forward pass wrote; the generic
+// product would first gather them into a transposed copy, which cost as much
+// as the multiply. The panels must hold roundUp(nb, dotRows()) rows.
+func (g *gemmer) dotPanels(m, nb, P int, a []float32, lda int, bp []float32, pstride int, c []float32, ldc int) {
+	kern := g.kernel()
+	nr, dmr, dnr, vw := kern.nr, kern.dmr, kern.dnr, kern.vw
+	full := P / nr
+	g.dotOut = grow(g.dotOut, dmr*dnr*vw)
+	for i := 0; i < m; i += dmr {
+		mh := min(dmr, m-i)
+		for j := 0; j < nb; j += dnr {
+			nw := min(dnr, nb-j)
+			if mh < dmr || full == 0 {
+				dotScalar(c[i*ldc+j:], ldc, mh, nw, a[i*lda:], lda, bp, pstride, nr, j, 0, P)
+				continue
+			}
+			kern.dot(full, &a[i*lda], lda, &bp[j*nr], pstride, &g.dotOut[0])
+			for ii := 0; ii < mh; ii++ {
+				for jj := 0; jj < nw; jj++ {
+					var s float32
+					for _, v := range g.dotOut[(ii*dnr+jj)*vw:][:vw] {
+						s += v
+					}
+					c[(i+ii)*ldc+j+jj] = s
+				}
+			}
+			if full*nr < P {
+				dotScalarAdd(c[i*ldc+j:], ldc, mh, nw, a[i*lda:], lda, bp, pstride, nr, j, full*nr, P)
+			}
+		}
+	}
+}
+
+// dotScalar sets C[ii][jj] = Σ_{p in [p0,p1)} A[ii][p]·B[j0+jj][p].
+func dotScalar(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {
+	for ii := 0; ii < mh; ii++ {
+		for jj := 0; jj < nw; jj++ {
+			c[ii*ldc+jj] = 0
+		}
+	}
+	dotScalarAdd(c, ldc, mh, nw, a, lda, bp, pstride, nr, j0, p0, p1)
+}
+
+func dotScalarAdd(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {
+	for ii := 0; ii < mh; ii++ {
+		for jj := 0; jj < nw; jj++ {
+			var s float32
+			for p := p0; p < p1; p++ {
+				s += a[ii*lda+p] * bp[(p/nr)*pstride+(j0+jj)*nr+p%nr]
+			}
+			c[ii*ldc+jj] += s
+		}
+	}
+}

@@ -1,0 +1,77 @@
+//go:build !noasm
+
+package nn
+
+import "os"
+
+//go:noescape
+func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
+
+//go:noescape
+func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+
+//go:noescape
+func dot4x6avx512(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+// cpuKernels reports which micro-kernels this CPU and OS can run: the
+// instructions must exist (CPUID) and the OS must save the vector registers
+// across context switches (XCR0), or the kernel would crash or corrupt.
+func cpuKernels() (avx2, avx512 bool) {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false, false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false, false
+	}
+	xcr0, _ := xgetbv()
+	_, ebx7, _, _ := cpuid(7, 0)
+	const ymmState, zmmState = 0x6, 0xe6
+	avx2 = xcr0&ymmState == ymmState && ebx7&(1<<5) != 0
+	avx512 = avx2 && xcr0&zmmState == zmmState && ebx7&(1<<16) != 0
+	return avx2, avx512
+}
+
+// pickKernel chooses the widest micro-kernel the machine runs.
+// CCFACE_GEMM=avx2|avx512|blas overrides it, for A/B measurements.
+func pickKernel() microKernel {
+	ks := allKernels()
+	switch os.Getenv("CCFACE_GEMM") {
+	case "blas":
+		return microKernel{name: "blas32/" + blasName}
+	case "avx2":
+		for _, k := range ks {
+			if k.vw == 8 {
+				return k
+			}
+		}
+	}
+	if len(ks) == 0 {
+		return microKernel{name: "blas32/" + blasName}
+	}
+	return ks[len(ks)-1]
+}
+
+// allKernels lists the micro-kernels this machine runs, narrowest first.
+func allKernels() []microKernel {
+	avx2, avx512 := cpuKernels()
+	var ks []microKernel
+	if avx2 {
+		ks = append(ks, microKernel{"avx2", 6, 16, kern6x16avx2, 2, 4, 8, dot2x4avx2, nil})
+	}
+	if avx512 {
+		ks = append(ks, microKernel{"avx512", 8, 32, kern8x32avx512, 4, 6, 16, dot4x6avx512, im2colPanel512})
+	}
+	return ks
+}
+
+//go:noescape
+func im2colPanel512(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)

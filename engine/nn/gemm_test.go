@@ -1,0 +1,116 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// kernelsUnderTest returns every micro-kernel this machine can run, plus
+// the blas32 fallback, so each is checked whichever one the build picks.
+func kernelsUnderTest() []microKernel {
+	ks := []microKernel{{name: "blas32"}}
+	for _, k := range allKernels() {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func naiveGemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for l := 0; l < k; l++ {
+				av := a[i*lda+l]
+				if tA {
+					av = a[l*lda+i]
+				}
+				bv := b[l*ldb+j]
+				if tB {
+					bv = b[j*ldb+l]
+				}
+				s += float64(av) * float64(bv)
+			}
+			c[i*ldc+j] = alpha*float32(s) + beta*c[i*ldc+j]
+		}
+	}
+}
+
+func TestGemmMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	sizes := [][3]int{{1, 1, 1}, {4, 24, 8}, {5, 25, 3}, {16, 2050, 27}, {97, 50, 300}, {64, 48, 513}, {8, 48, 0}}
+	for _, kern := range kernelsUnderTest() {
+		for _, sz := range sizes {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				for _, ab := range [][2]float32{{1, 0}, {1, 1}, {0.5, 2}} {
+					m, n, k := sz[0], sz[1], sz[2]
+					lda, ldb, ldc := k+1, n+2, n+3
+					if tr[0] {
+						lda = m + 1
+					}
+					if tr[1] {
+						ldb = k + 2
+					}
+					a, b := rnd(max(m, k)*lda+1), rnd(max(n, k)*ldb+1)
+					c := rnd(m * ldc)
+					want := append([]float32(nil), c...)
+					naiveGemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+					var g gemmer
+					g.kern = kern
+					g.sgemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
+					for i := range c {
+						if d := math.Abs(float64(c[i] - want[i])); d > 1e-4*math.Max(1, math.Sqrt(float64(k))*math.Abs(float64(want[i]))) {
+							t.Fatalf("%s %v t=%v alpha,beta=%v: c[%d] = %v, want %v", kern.name, sz, tr, ab, i, c[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemm measures the products of the width-16 backbone's second
+// stage for 32 images (forward, input gradient, weight gradient).
+func BenchmarkGemm(b *testing.B) {
+	for _, kern := range kernelsUnderTest() {
+		for _, sh := range []struct {
+			name    string
+			tA, tB  bool
+			m, n, k int
+		}{
+			{"fwd64x2048x576", false, false, 64, 2048, 576},
+			{"fwd16x32768x27", false, false, 16, 32768, 27},
+			{"dw64x576x2048", false, true, 64, 576, 2048},
+		} {
+			b.Run(fmt.Sprintf("%s/%s", kern.name, sh.name), func(b *testing.B) {
+				lda, ldb := sh.k, sh.n
+				if sh.tB {
+					ldb = sh.k
+				}
+				a := make([]float32, sh.m*sh.k)
+				bb := make([]float32, sh.k*sh.n)
+				c := make([]float32, sh.m*sh.n)
+				for i := range a {
+					a[i] = float32(i%7) - 3 // gonum skips zeros of A
+				}
+				for i := range bb {
+					bb[i] = float32(i%5) - 2
+				}
+				g := gemmer{kern: kern}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					g.sgemm(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, a, lda, bb, ldb, 0, c, sh.n)
+				}
+				b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

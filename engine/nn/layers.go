@@ -1,0 +1,738 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The backbone's element-wise layers, fused where one pass over memory can
+// do the work of several gorgonia ops (each of which would allocate its
+// result and walk the whole map again). All take CNHW maps (see conv.go).
+
+// gnState: group norm + bias + ReLU on a [C,N,H,W] map, with the per-(group,
+// sample) statistics kept for the backward pass.
+type gnState struct {
+	c, n, hw       int // of the last forward pass
+	mean, inv      []float32
+	out, dx, dbias outBuf
+}
+
+// gnGroups returns the channels per group, as GroupNorm (groupnorm.go).
+func gnGroups(c int) (int, error) {
+	gc := min(groupChannels, c)
+	if c%gc != 0 {
+		return 0, fmt.Errorf("nn: group norm: %d channels are not a multiple of %d", c, gc)
+	}
+	return gc, nil
+}
+
+// gnReluOp: relu(groupnorm(x) + b), x [C,N,H,W], b [1,C,1,1].
+type gnReluOp struct {
+	opBase
+	st *gnState
+}
+
+func (o gnReluOp) Arity() int    { return 2 }
+func (o gnReluOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4(), tensor4()) }
+func (o gnReluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o gnReluOp) Do(vals ...G.Value) (G.Value, error) {
+	s := o.st
+	x, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	sh := vals[0].Shape()
+	s.c, s.n, s.hw = sh[0], sh[1], sh[2]*sh[3]
+	gc, err := gnGroups(s.c)
+	if err != nil {
+		return nil, err
+	}
+	out := s.out.dense(sh...)
+	ng := s.c / gc
+	s.mean = grow(s.mean, ng*s.n)
+	s.inv = grow(s.inv, ng*s.n)
+	nhw := s.n * s.hw
+	size := float64(gc * s.hw)
+	for g := 0; g < ng; g++ {
+		for i := 0; i < s.n; i++ {
+			var sum float64
+			for c := g * gc; c < (g+1)*gc; c++ {
+				sum += sum32(x[c*nhw+i*s.hw:][:s.hw])
+			}
+			mean := float32(sum / size)
+			var ss float64
+			for c := g * gc; c < (g+1)*gc; c++ {
+				ss += sqdev32(x[c*nhw+i*s.hw:][:s.hw], mean)
+			}
+			inv := float32(1 / math.Sqrt(ss/size+gnEps))
+			s.mean[g*s.n+i], s.inv[g*s.n+i] = mean, inv
+			for c := g * gc; c < (g+1)*gc; c++ {
+				src := x[c*nhw+i*s.hw:][:s.hw]
+				dst := s.out.data[c*nhw+i*s.hw:][:s.hw]
+				shift := b[c] - mean*inv
+				for j, v := range src {
+					dst[j] = max(0, v*inv+shift)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func (o gnReluOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (o gnReluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(gnReluGradOp{opBase{o.name + "_dx"}, o.st}, inputs[0], output, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(maskSumOp{opBase{o.name + "_db"}, &o.st.dbias}, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, db}, nil
+}
+
+// gnReluGradOp: with gm = g·[out>0] and y the normalised input,
+// dx = inv·(gm − mean(gm) − y·mean(gm·y)) within each group of a sample.
+type gnReluGradOp struct {
+	opBase
+	st *gnState
+}
+
+func (o gnReluGradOp) Arity() int { return 3 }
+func (o gnReluGradOp) Type() hm.Type {
+	return hm.NewFnType(tensor4(), tensor4(), tensor4(), tensor4())
+}
+func (o gnReluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o gnReluGradOp) Do(vals ...G.Value) (G.Value, error) {
+	s := o.st
+	x, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	out, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	gy, err := f32s(vals[2])
+	if err != nil {
+		return nil, err
+	}
+	gc, err := gnGroups(s.c)
+	if err != nil {
+		return nil, err
+	}
+	res := s.dx.dense(vals[0].Shape()...)
+	ng := s.c / gc
+	nhw := s.n * s.hw
+	size := float64(gc * s.hw)
+	for g := 0; g < ng; g++ {
+		for i := 0; i < s.n; i++ {
+			mean, inv := s.mean[g*s.n+i], s.inv[g*s.n+i]
+			var mg, mgy float64
+			for c := g * gc; c < (g+1)*gc; c++ {
+				off := c*nhw + i*s.hw
+				a, b := maskedMoments(x[off:][:s.hw], out[off:][:s.hw], gy[off:][:s.hw], mean, inv)
+				mg += a
+				mgy += b
+			}
+			mg /= size
+			mgy /= size
+			// dx = inv·gm − inv·mg − inv·mgy·(x−mean)·inv
+			k1 := inv * float32(mgy) * inv
+			k0 := -inv*float32(mg) + k1*mean
+			for c := g * gc; c < (g+1)*gc; c++ {
+				off := c*nhw + i*s.hw
+				xs, os, gs := x[off:][:s.hw], out[off:][:s.hw], gy[off:][:s.hw]
+				dst := s.dx.data[off:][:s.hw]
+				for j, v := range xs {
+					var gm float32
+					if os[j] > 0 {
+						gm = gs[j]
+					}
+					dst[j] = inv*gm + k0 - k1*v
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// maskedMoments returns Σ gm and Σ gm·y over one plane, gm = g·[out>0],
+// y = (x−mean)·inv.
+func maskedMoments(x, out, g []float32, mean, inv float32) (sg, sgy float64) {
+	var a, b float32
+	for j, o := range out {
+		if o > 0 {
+			gm := g[j]
+			a += gm
+			b += gm * (x[j] - mean) * inv
+		}
+	}
+	return float64(a), float64(b)
+}
+
+// maskSumOp: the bias gradient behind a ReLU, Σ over N,H,W of g·[out>0],
+// shaped [1,C,1,1].
+type maskSumOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o maskSumOp) Arity() int    { return 2 }
+func (o maskSumOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4(), tensor4()) }
+func (o maskSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{1, shapeOf(in[0])[0], 1, 1}, nil
+}
+
+func (o maskSumOp) Do(vals ...G.Value) (G.Value, error) {
+	out, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	c := vals[0].Shape()[0]
+	per := len(out) / c
+	res := o.res.dense(1, c, 1, 1)
+	for ch := 0; ch < c; ch++ {
+		var s float32
+		gs := g[ch*per:][:per]
+		for j, v := range out[ch*per:][:per] {
+			if v > 0 {
+				s += gs[j]
+			}
+		}
+		o.res.data[ch] = s
+	}
+	return res, nil
+}
+
+// resState: the closing ReLU of a residual block, relu(r + b + h).
+type resState struct {
+	out, gm, dbias outBuf
+}
+
+// resReluOp: inputs r (the branch's last convolution) [C,N,H,W], its bias
+// [1,C,1,1] and the shortcut h [C,N,H,W].
+type resReluOp struct {
+	opBase
+	st *resState
+}
+
+func (o resReluOp) Arity() int { return 3 }
+func (o resReluOp) Type() hm.Type {
+	return hm.NewFnType(tensor4(), tensor4(), tensor4(), tensor4())
+}
+func (o resReluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o resReluOp) Do(vals ...G.Value) (G.Value, error) {
+	r, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	h, err := f32s(vals[2])
+	if err != nil {
+		return nil, err
+	}
+	shape := vals[0].Shape()
+	res := o.st.out.dense(shape...)
+	c := shape[0]
+	per := len(r) / c
+	for ch := 0; ch < c; ch++ {
+		bc := b[ch]
+		rs, hs := r[ch*per:][:per], h[ch*per:][:per]
+		dst := o.st.out.data[ch*per:][:per]
+		for j, v := range rs {
+			dst[j] = max(0, v+bc+hs[j])
+		}
+	}
+	return res, nil
+}
+
+func (o resReluOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+// SymDiff: the masked gradient flows unchanged to both the branch and the
+// shortcut, so one node serves as both.
+func (o resReluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	gm, err := G.ApplyOp(reluGradOp{opBase{o.name + "_dr"}, &o.st.gm}, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(chanSumOp{opBase{o.name + "_db"}, &o.st.dbias}, gm)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{gm, db, gm}, nil
+}
+
+// reluGradOp: g·[out>0].
+type reluGradOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o reluGradOp) Arity() int    { return 2 }
+func (o reluGradOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4(), tensor4()) }
+func (o reluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o reluGradOp) Do(vals ...G.Value) (G.Value, error) {
+	out, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	res := o.res.dense(vals[0].Shape()...)
+	dst := o.res.data
+	for j, v := range out {
+		if v > 0 {
+			dst[j] = g[j]
+		} else {
+			dst[j] = 0
+		}
+	}
+	return res, nil
+}
+
+// chanSumOp: Σ over N,H,W of a [C,N,H,W] map, shaped [1,C,1,1].
+type chanSumOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o chanSumOp) Arity() int    { return 1 }
+func (o chanSumOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4()) }
+func (o chanSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{1, shapeOf(in[0])[0], 1, 1}, nil
+}
+
+func (o chanSumOp) Do(vals ...G.Value) (G.Value, error) {
+	g, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	c := vals[0].Shape()[0]
+	per := len(g) / c
+	res := o.res.dense(1, c, 1, 1)
+	for ch := 0; ch < c; ch++ {
+		o.res.data[ch] = float32(sum32(g[ch*per:][:per]))
+	}
+	return res, nil
+}
+
+// poolState: 2×2 max-pool, stride 2, remembering which of the four won.
+type poolState struct {
+	arg     []uint8
+	out, dx outBuf
+	inShape tensor.Shape
+}
+
+type poolOp struct {
+	opBase
+	st *poolState
+}
+
+func (o poolOp) Arity() int    { return 1 }
+func (o poolOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4()) }
+func (o poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s := shapeOf(in[0])
+	if len(s) != 4 || s[2]%2 != 0 || s[3]%2 != 0 {
+		return nil, fmt.Errorf("nn: 2×2 pool wants even sides, got %v", s)
+	}
+	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
+}
+
+func (o poolOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	sh := vals[0].Shape()
+	o.st.inShape = sh.Clone()
+	planes, h, w := sh[0]*sh[1], sh[2], sh[3]
+	oh, ow := h/2, w/2
+	res := o.st.out.dense(sh[0], sh[1], oh, ow)
+	out := o.st.out.data
+	if len(o.st.arg) != len(out) {
+		o.st.arg = make([]uint8, len(out))
+	}
+	arg := o.st.arg
+	for p := 0; p < planes; p++ {
+		in := x[p*h*w:][:h*w]
+		for y := 0; y < oh; y++ {
+			r0, r1 := in[2*y*w:][:w], in[(2*y+1)*w:][:w]
+			orow := out[(p*oh+y)*ow:][:ow]
+			arow := arg[(p*oh+y)*ow:][:ow]
+			for xx := range orow {
+				// Ties go to the first, as in gorgonia's MaxPool2D.
+				m, a := r0[2*xx], uint8(0)
+				if v := r0[2*xx+1]; v > m {
+					m, a = v, 1
+				}
+				if v := r1[2*xx]; v > m {
+					m, a = v, 2
+				}
+				if v := r1[2*xx+1]; v > m {
+					m, a = v, 3
+				}
+				orow[xx], arow[xx] = m, a
+			}
+		}
+	}
+	return res, nil
+}
+
+func (o poolOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (o poolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(poolGradOp{opBase{o.name + "_dx"}, o.st}, inputs[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// poolGradOp routes each output's gradient to the input that won. It takes
+// the pool's input only for its shape (and to order it after the forward).
+type poolGradOp struct {
+	opBase
+	st *poolState
+}
+
+func (o poolGradOp) Arity() int    { return 2 }
+func (o poolGradOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4(), tensor4()) }
+func (o poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o poolGradOp) Do(vals ...G.Value) (G.Value, error) {
+	g, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	sh := vals[0].Shape()
+	planes, h, w := sh[0]*sh[1], sh[2], sh[3]
+	oh, ow := h/2, w/2
+	res := o.st.dx.dense(sh...)
+	dx := o.st.dx.data
+	arg := o.st.arg
+	for p := 0; p < planes; p++ {
+		d := dx[p*h*w:][:h*w]
+		for y := 0; y < oh; y++ {
+			r0, r1 := d[2*y*w:][:w], d[(2*y+1)*w:][:w]
+			grow, arow := g[(p*oh+y)*ow:][:ow], arg[(p*oh+y)*ow:][:ow]
+			for xx, gv := range grow {
+				a := arow[xx]
+				r0[2*xx], r0[2*xx+1], r1[2*xx], r1[2*xx+1] = 0, 0, 0, 0
+				switch a {
+				case 0:
+					r0[2*xx] = gv
+				case 1:
+					r0[2*xx+1] = gv
+				case 2:
+					r1[2*xx] = gv
+				default:
+					r1[2*xx+1] = gv
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// flattenOp turns a CNHW map [C,N,h,w] into the [N, C·h·w] rows of the FC
+// layer, in the NCHW order the FC weights have always used (checkpoints keep
+// their meaning).
+type flattenOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o flattenOp) Arity() int    { return 1 }
+func (o flattenOp) Type() hm.Type { return hm.NewFnType(tensor4(), matType()) }
+func (o flattenOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s := shapeOf(in[0])
+	return tensor.Shape{s[1], s[0] * s[2] * s[3]}, nil
+}
+
+func (o flattenOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	s := vals[0].Shape()
+	c, n, hw := s[0], s[1], s[2]*s[3]
+	res := o.res.dense(n, c*hw)
+	for ch := 0; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			copy(o.res.data[(i*c+ch)*hw:][:hw], x[(ch*n+i)*hw:][:hw])
+		}
+	}
+	return res, nil
+}
+
+func (o flattenOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (o flattenOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(unflattenOp{opBase{o.name + "_dx"}, &outBuf{}}, inputs[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// unflattenOp is flattenOp's inverse; its first input gives the shape.
+type unflattenOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o unflattenOp) Arity() int    { return 2 }
+func (o unflattenOp) Type() hm.Type { return hm.NewFnType(tensor4(), matType(), tensor4()) }
+func (o unflattenOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o unflattenOp) Do(vals ...G.Value) (G.Value, error) {
+	g, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	s := vals[0].Shape()
+	c, n, hw := s[0], s[1], s[2]*s[3]
+	res := o.res.dense(s...)
+	for ch := 0; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			copy(o.res.data[(ch*n+i)*hw:][:hw], g[(i*c+ch)*hw:][:hw])
+		}
+	}
+	return res, nil
+}
+
+// mmOp is C = op(A)·op(B) on matrices through the Net's GEMM (gorgonia's
+// Mul goes through gonum's pure-Go kernel and allocates its result).
+type mmOp struct {
+	opBase
+	tA, tB bool
+	ws     *workspace
+	res    *outBuf
+}
+
+func newMM(name string, ws *workspace, tA, tB bool, a, b *G.Node) (*G.Node, error) {
+	return G.ApplyOp(mmOp{opBase{name}, tA, tB, ws, &outBuf{}}, a, b)
+}
+
+func (o mmOp) Arity() int    { return 2 }
+func (o mmOp) Type() hm.Type { return hm.NewFnType(matType(), matType(), matType()) }
+
+func (o mmOp) dims(a, b tensor.Shape) (m, n, k int, err error) {
+	if len(a) != 2 || len(b) != 2 {
+		return 0, 0, 0, fmt.Errorf("nn: %s wants matrices, got %v and %v", o.name, a, b)
+	}
+	m, k = a[0], a[1]
+	if o.tA {
+		m, k = k, m
+	}
+	kb, n := b[0], b[1]
+	if o.tB {
+		kb, n = n, kb
+	}
+	if k != kb {
+		return 0, 0, 0, fmt.Errorf("nn: %s: inner sizes differ, %v and %v", o.name, a, b)
+	}
+	return m, n, k, nil
+}
+
+func (o mmOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	m, n, _, err := o.dims(shapeOf(in[0]), shapeOf(in[1]))
+	return tensor.Shape{m, n}, err
+}
+
+func (o mmOp) Do(vals ...G.Value) (G.Value, error) {
+	a, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	sa, sb := vals[0].Shape(), vals[1].Shape()
+	m, n, k, err := o.dims(sa, sb)
+	if err != nil {
+		return nil, err
+	}
+	res := o.res.dense(m, n)
+	o.ws.gemm.sgemm(o.tA, o.tB, m, n, k, 1, a, sa[1], b, sb[1], 0, o.res.data, n)
+	return res, nil
+}
+
+func (o mmOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+// SymDiff of C = op(A)·op(B): d op(A) = g·op(B)ᵀ and d op(B) = op(A)ᵀ·g,
+// transposed back when A or B entered transposed.
+func (o mmOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	a, b := inputs[0], inputs[1]
+	type mm struct {
+		x, y   *G.Node
+		tx, ty bool
+	}
+	var da, db mm
+	switch {
+	case !o.tA && !o.tB:
+		da, db = mm{grad, b, false, true}, mm{a, grad, true, false}
+	case o.tA && !o.tB:
+		da, db = mm{b, grad, false, true}, mm{a, grad, false, false}
+	case !o.tA && o.tB:
+		da, db = mm{grad, b, false, false}, mm{grad, a, true, false}
+	default:
+		da, db = mm{b, grad, true, true}, mm{grad, a, true, true}
+	}
+	ga, err := newMM(o.name+"_da", o.ws, da.tx, da.ty, da.x, da.y)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := newMM(o.name+"_db", o.ws, db.tx, db.ty, db.x, db.y)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{ga, gb}, nil
+}
+
+// addRowOp: x [N,E] + b [1,E].
+type addRowOp struct {
+	opBase
+	res, db *outBuf
+}
+
+func (o addRowOp) Arity() int    { return 2 }
+func (o addRowOp) Type() hm.Type { return hm.NewFnType(matType(), matType(), matType()) }
+func (o addRowOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return shapeOf(in[0]).Clone(), nil
+}
+
+func (o addRowOp) Do(vals ...G.Value) (G.Value, error) {
+	x, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
+	}
+	s := vals[0].Shape()
+	res := o.res.dense(s...)
+	e := s[1]
+	for i := 0; i < s[0]; i++ {
+		dst, src := o.res.data[i*e:][:e], x[i*e:][:e]
+		for j, v := range src {
+			dst[j] = v + b[j]
+		}
+	}
+	return res, nil
+}
+
+func (o addRowOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (o addRowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	db, err := G.ApplyOp(sumRowsOp{opBase{o.name + "_db"}, o.db}, grad)
+	return G.Nodes{grad, db}, err
+}
+
+// sumRowsOp: Σ over rows of [N,E], shaped [1,E].
+type sumRowsOp struct {
+	opBase
+	res *outBuf
+}
+
+func (o sumRowsOp) Arity() int    { return 1 }
+func (o sumRowsOp) Type() hm.Type { return hm.NewFnType(matType(), matType()) }
+func (o sumRowsOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{1, shapeOf(in[0])[1]}, nil
+}
+
+func (o sumRowsOp) Do(vals ...G.Value) (G.Value, error) {
+	g, err := f32s(vals[0])
+	if err != nil {
+		return nil, err
+	}
+	s := vals[0].Shape()
+	res := o.res.dense(1, s[1])
+	clear(o.res.data)
+	for i := 0; i < s[0]; i++ {
+		for j, v := range g[i*s[1]:][:s[1]] {
+			o.res.data[j] += v
+		}
+	}
+	return res, nil
+}
+
+// sum32 adds a slice in eight float32 lanes (faster than one float64
+// accumulator, and as accurate for the few thousand values of a plane).
+func sum32(s []float32) float64 {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := s[i : i+8 : i+8]
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	t := float64(a[0]+a[1]) + float64(a[2]+a[3]) + float64(a[4]+a[5]) + float64(a[6]+a[7])
+	for ; i < len(s); i++ {
+		t += float64(s[i])
+	}
+	return t
+}
+
+// sqdev32 returns Σ (v−mean)² in eight float32 lanes.
+func sqdev32(s []float32, mean float32) float64 {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := s[i : i+8 : i+8]
+		d0, d1, d2, d3 := v[0]-mean, v[1]-mean, v[2]-mean, v[3]-mean
+		d4, d5, d6, d7 := v[4]-mean, v[5]-mean, v[6]-mean, v[7]-mean
+		a[0] += d0 * d0
+		a[1] += d1 * d1
+		a[2] += d2 * d2
+		a[3] += d3 * d3
+		a[4] += d4 * d4
+		a[5] += d5 * d5
+		a[6] += d6 * d6
+		a[7] += d7 * d7
+	}
+	t := float64(a[0]+a[1]) + float64(a[2]+a[3]) + float64(a[4]+a[5]) + float64(a[6]+a[7])
+	for ; i < len(s); i++ {
+		d := s[i] - mean
+		t += float64(d * d)
+	}
+	return t
+}
