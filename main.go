@@ -24,6 +24,8 @@ Usage:
   ccface fork ID [--at STEP|latest] [--set k=v]...
                                      new session from a checkpoint with changed knobs
   ccface sessions                    list sessions
+  ccface compare [--data D] [--methods a,b] [--seeds N] [--teacher ID] [--out DIR]
+                                     method vs ablations vs baselines, same data and seeds
   ccface export ID... [--format png|svg|pdf] [--out DIR] [--smooth A] [--only NAMES]
                                      figures and CSVs of one or more sessions
   ccface data preview [flags] --out sheet.png
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFork(args[1:], stdout, stderr)
 	case args[0] == "sessions":
 		err = cmdSessions(args[1:], stdout, stderr)
+	case args[0] == "compare":
+		err = cmdCompare(args[1:], stdout, stderr)
 	case args[0] == "export":
 		err = cmdExport(args[1:], stdout, stderr)
 	case args[0] == "data":

@@ -60,6 +60,35 @@ func startNewRun(cfg engine.Config, root, name string, w io.Writer) (*liveRun, e
 	return r, nil
 }
 
+// startStudentRun creates a session for cfg whose student phase starts
+// from a teacher trained elsewhere (a checkpoint blob of that session).
+func startStudentRun(cfg engine.Config, root, name string, teacherBlob []byte, w io.Writer) (*liveRun, error) {
+	trainSet, evalSet, err := loadData(cfg, w)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := sessions.Create(root, sessions.Manifest{Name: name, Config: cfg,
+		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()})
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := sess.Lock()
+	if err != nil {
+		return nil, err
+	}
+	r := &liveRun{sess: sess, unlock: unlock}
+	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
+	if err == nil {
+		err = eng.StartFromTeacher(teacherBlob)
+	}
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	r.start(eng)
+	return r, nil
+}
+
 // resumeRun reopens a session at its latest good checkpoint (or the one at
 // or before atStep) and continues training with the knobs it had.
 func resumeRun(root, id string, w io.Writer) (*liveRun, error) {

@@ -78,21 +78,24 @@ func TestUnpickleOpcodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if v, err := unpickle([]byte("I00\n.")); err != nil || v != false {
+		t.Errorf("I00 = %v, %v; want False", v, err)
+	}
 	if len(imgs) != 2 || string(imgs[0]) != "ab" || string(imgs[1]) != "c" || !slices.Equal(same, []bool{true}) {
 		t.Errorf("got %q %v", imgs, same)
 	}
 	for in, want := range map[string]string{
-		"":                 "no STOP",
-		"\x80\x09.":        "protocol 9",
-		"a.":               "stack underflow",
-		"e.":               "no MARK",
-		"h\x05.":           "memo entry 5 was never stored",
-		"T\xff\xff\xff\xff": "negative length",
+		"":                    "no STOP",
+		"\x80\x09.":           "protocol 9",
+		"a.":                  "stack underflow",
+		"e.":                  "no MARK",
+		"h\x05.":              "memo entry 5 was never stored",
+		"T\xff\xff\xff\xff":   "negative length",
 		"B\x00\x00\x00\x10ab": "needs 268435456 more bytes",
-		"N]a.":             "APPEND to a None",
-		"(N.":              "STOP inside an open MARK",
-		"NN.":              "2 objects on the stack",
-		"cos\nsystem\n)R.": "calls os.system",
+		"N]a.":                "APPEND to a None",
+		"(N.":                 "STOP inside an open MARK",
+		"NN.":                 "2 objects on the stack",
+		"cos\nsystem\n)R.":    "calls os.system",
 	} {
 		if _, err := unpickle([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("unpickle(%q) = %v, want %q", in, err, want)

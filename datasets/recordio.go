@@ -83,7 +83,9 @@ func readRecord(r io.ReaderAt, off, end int64, limit int) (rec []byte, next int6
 		}
 		start := len(rec)
 		rec = slices.Grow(rec, int(n)+4)[:start+int(n)]
-		if _, err := r.ReadAt(rec[start:], off+8); err != nil {
+		// An empty part reads nothing: some ReaderAts (bytes.Reader) report
+		// EOF for a zero-length read at the end of their data.
+		if _, err := r.ReadAt(rec[start:], off+8); n > 0 && err != nil {
 			return nil, off, fmt.Errorf("offset %d: read %d record bytes: %w", off, n, err)
 		}
 		off += 8 + padded

@@ -1,8 +1,12 @@
 package datasets
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"image"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -137,6 +141,32 @@ func (s *FileSource) Label(i int) int { return int(s.labels[i]) }
 // IDName returns class c's name.
 func (s *FileSource) IDName(c int) string { return s.ids[c] }
 
+// Fingerprint identifies the list of files and labels (not their bytes:
+// hashing a large folder would read all of it).
+func (s *FileSource) Fingerprint() string {
+	h := sha256.New()
+	for _, p := range s.paths {
+		io.WriteString(h, p)
+		h.Write([]byte{0})
+	}
+	return fingerprintOf(hex.EncodeToString(h.Sum(nil)), len(s.paths), func(i int) (uint64, uint64) { return uint64(i), uint64(s.labels[i]) })
+}
+
+// fingerprintOf hashes a parent identity and n (index, label) pairs into
+// the short hex form Set.Fingerprint uses.
+func fingerprintOf(parent string, n int, at func(i int) (uint64, uint64)) string {
+	h := sha256.New()
+	io.WriteString(h, parent)
+	var b [16]byte
+	for i := 0; i < n; i++ {
+		x, y := at(i)
+		binary.LittleEndian.PutUint64(b[:8], x)
+		binary.LittleEndian.PutUint64(b[8:], y)
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
 // Path returns image i's file.
 func (s *FileSource) Path(i int) string { return s.paths[i] }
 
@@ -217,6 +247,16 @@ func (v *SourceView) Parent(i int) int { return v.idx[i] }
 
 // Image decodes image i of the view.
 func (v *SourceView) Image(i, size int, dst []uint8) error { return v.src.Image(v.idx[i], size, dst) }
+
+// Fingerprint identifies the view: its parent's fingerprint (when the
+// parent has one) and which images it takes with which labels.
+func (v *SourceView) Fingerprint() string {
+	parent := ""
+	if f, ok := v.src.(interface{ Fingerprint() string }); ok {
+		parent = f.Fingerprint()
+	}
+	return fingerprintOf(parent, len(v.idx), func(i int) (uint64, uint64) { return uint64(v.idx[i]), uint64(v.labels[i]) })
+}
 
 // SplitSource splits src into train and eval views with disjoint
 // identities, choosing the same identities as SplitByIdentity does for a

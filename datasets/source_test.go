@@ -223,6 +223,9 @@ func TestRecordIOTrainingSource(t *testing.T) {
 	if tr.NumIDs()+ev.NumIDs() != 3 || tr.Len()+ev.Len() != 8 || ev.NumIDs() != 1 {
 		t.Fatalf("split: %d+%d ids, %d+%d images", tr.NumIDs(), ev.NumIDs(), tr.Len(), ev.Len())
 	}
+	if tr2, _ := SplitSource(r, 0.34, 7); tr.Fingerprint() != tr2.Fingerprint() || tr.Fingerprint() == ev.Fingerprint() {
+		t.Error("view fingerprints: same split must match, train and eval must differ")
+	}
 	evSet, err := Materialize(ev, 16, "insight:eval", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -220,7 +220,7 @@ type microKernel struct {
 	fn       func(k int, a, b, c *float32, ldc int, add bool)
 	dmr, dnr int
 	vw       int
-	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
 	// im2col, when set, writes one panel of the patch matrix (nr = 32).
 	im2col func(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)
 }
@@ -295,31 +295,54 @@ func (g *gemmer) dotPanels(m, nb, P int, a []float32, lda int, bp []float32, pst
 	kern := g.kernel()
 	nr, dmr, dnr, vw := kern.nr, kern.dmr, kern.dnr, kern.vw
 	full := P / nr
-	g.dotOut = grow(g.dotOut, dmr*dnr*vw)
-	for i := 0; i < m; i += dmr {
-		mh := min(dmr, m-i)
-		for j := 0; j < nb; j += dnr {
-			nw := min(dnr, nb-j)
-			if mh < dmr || full == 0 {
-				dotScalar(c[i*ldc+j:], ldc, mh, nw, a[i*lda:], lda, bp, pstride, nr, j, 0, P)
-				continue
-			}
-			kern.dot(full, &a[i*lda], lda, &bp[j*nr], pstride, &g.dotOut[0])
-			for ii := 0; ii < mh; ii++ {
-				for jj := 0; jj < nw; jj++ {
-					var s float32
-					for _, v := range g.dotOut[(ii*dnr+jj)*vw:][:vw] {
-						s += v
-					}
-					c[(i+ii)*ldc+j+jj] = s
+	mk := m / dmr * dmr // rows the kernel covers
+	jt := (nb + dnr - 1) / dnr
+	if full > 0 && mk > 0 {
+		// The sum runs over P (up to N·H·W, megabytes of A and B), so it is
+		// cut into chunks of panels small enough that A's chunk stays in L2
+		// and one tile's B in L1 while every tile passes over them; each
+		// tile's accumulators wait in dotOut between chunks.
+		tile := dmr * dnr * vw
+		g.dotOut = grow(g.dotOut, (mk/dmr)*jt*tile)
+		for pc := 0; pc < full; pc += dotChunk {
+			np := min(dotChunk, full-pc)
+			for j := 0; j < jt; j++ {
+				b := &bp[pc*pstride+j*dnr*nr]
+				for i := 0; i < mk/dmr; i++ {
+					kern.dot(np, &a[i*dmr*lda+pc*nr], lda, b, pstride, &g.dotOut[(j*(mk/dmr)+i)*tile], pc > 0)
 				}
 			}
-			if full*nr < P {
-				dotScalarAdd(c[i*ldc+j:], ldc, mh, nw, a[i*lda:], lda, bp, pstride, nr, j, full*nr, P)
+		}
+		for j := 0; j < jt; j++ {
+			nw := min(dnr, nb-j*dnr)
+			for i := 0; i < mk/dmr; i++ {
+				out := g.dotOut[(j*(mk/dmr)+i)*tile:][:tile]
+				for ii := 0; ii < dmr; ii++ {
+					for jj := 0; jj < nw; jj++ {
+						var s float32
+						for _, v := range out[(ii*dnr+jj)*vw:][:vw] {
+							s += v
+						}
+						c[(i*dmr+ii)*ldc+j*dnr+jj] = s
+					}
+				}
 			}
 		}
+		if full*nr < P {
+			dotScalarAdd(c, ldc, mk, nb, a, lda, bp, pstride, nr, 0, full*nr, P)
+		}
+	} else {
+		mk = 0
+	}
+	if mk < m {
+		dotScalar(c[mk*ldc:], ldc, m-mk, nb, a[mk*lda:], lda, bp, pstride, nr, 0, 0, P)
 	}
 }
+
+// dotChunk is the number of panels dotPanels sums before moving to the next
+// tile: 32 panels of A rows are 128 KiB for 64 rows (L2), of one B tile
+// 24 KiB (L1).
+const dotChunk = 32
 
 // dotScalar sets C[ii][jj] = Σ_{p in [p0,p1)} A[ii][p]·B[j0+jj][p].
 func dotScalar(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {

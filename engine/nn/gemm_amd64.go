@@ -11,10 +11,10 @@ func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
 func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
 
 //go:noescape
-func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
 
 //go:noescape
-func dot4x6avx512(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
+func dot4x6avx512(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)

@@ -208,8 +208,8 @@ store:
 	VZEROUPPER
 	RET
 
-// func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
-TEXT ·dot2x4avx2(SB), NOSPLIT, $0-48
+// func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
+TEXT ·dot2x4avx2(SB), NOSPLIT, $0-49
 	MOVQ panels+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -219,6 +219,19 @@ TEXT ·dot2x4avx2(SB), NOSPLIT, $0-48
 	MOVQ pstride+32(FP), R10
 	SHLQ $2, R10
 	MOVQ out+40(FP), DX
+	MOVBQZX add+48(FP), AX
+	TESTQ AX, AX
+	JZ    zero
+	VMOVUPS 0(DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+	JMP   start
+zero:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -227,6 +240,7 @@ TEXT ·dot2x4avx2(SB), NOSPLIT, $0-48
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+start:
 	TESTQ CX, CX
 	JLE   done
 loop:
@@ -274,8 +288,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func dot4x6avx512(panels int, a *float32, lda int, b *float32, pstride int, out *float32)
-TEXT ·dot4x6avx512(SB), NOSPLIT, $0-48
+// func dot4x6avx512(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
+TEXT ·dot4x6avx512(SB), NOSPLIT, $0-49
 	MOVQ panels+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -285,6 +299,35 @@ TEXT ·dot4x6avx512(SB), NOSPLIT, $0-48
 	MOVQ pstride+32(FP), R10
 	SHLQ $2, R10
 	MOVQ out+40(FP), DX
+	MOVBQZX add+48(FP), AX
+	TESTQ AX, AX
+	JZ    zero
+	VMOVUPS 0(DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS 256(DX), Z4
+	VMOVUPS 320(DX), Z5
+	VMOVUPS 384(DX), Z6
+	VMOVUPS 448(DX), Z7
+	VMOVUPS 512(DX), Z8
+	VMOVUPS 576(DX), Z9
+	VMOVUPS 640(DX), Z10
+	VMOVUPS 704(DX), Z11
+	VMOVUPS 768(DX), Z12
+	VMOVUPS 832(DX), Z13
+	VMOVUPS 896(DX), Z14
+	VMOVUPS 960(DX), Z15
+	VMOVUPS 1024(DX), Z16
+	VMOVUPS 1088(DX), Z17
+	VMOVUPS 1152(DX), Z18
+	VMOVUPS 1216(DX), Z19
+	VMOVUPS 1280(DX), Z20
+	VMOVUPS 1344(DX), Z21
+	VMOVUPS 1408(DX), Z22
+	VMOVUPS 1472(DX), Z23
+	JMP   start
+zero:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -309,6 +352,7 @@ TEXT ·dot4x6avx512(SB), NOSPLIT, $0-48
 	VXORPS Z21, Z21, Z21
 	VXORPS Z22, Z22, Z22
 	VXORPS Z23, Z23, Z23
+start:
 	TESTQ CX, CX
 	JLE   done
 loop:

@@ -83,8 +83,9 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 // dotKernel: for an mr×nr tile, acc[i][j] = Σ over panels and lanes of
 // A[i][p]·B[j][p], where row i of A is contiguous (stride lda floats) and
 // B sits in panels of pw = nvec vectors: within a panel row j is pw
-// contiguous floats at b + j·pw, and panels are pstride floats apart. It
-// stores the mr·nr accumulator vectors to out; the caller adds the lanes.
+// contiguous floats at b + j·pw, and panels are pstride floats apart. The
+// mr·nr accumulator vectors start from out when add is set (else from zero)
+// and are stored back to out; the caller adds the lanes at the end.
 func (a *asm) dotKernel(name, reg string, mr, nr, nvec int) {
 	width := map[string]int{"Y": 32, "Z": 64}[reg]
 	pw := nvec * width // bytes of one panel row
@@ -93,8 +94,8 @@ func (a *asm) dotKernel(name, reg string, mr, nr, nvec int) {
 	av := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+i) }
 	bv := fmt.Sprintf("%s%d", reg, nacc+mr)
 	rows := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)", "(SI)(R8*4)"}
-	fmt.Fprintf(&a.Builder, "// func %s(panels int, a *float32, lda int, b *float32, pstride int, out *float32)\n", name)
-	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	fmt.Fprintf(&a.Builder, "// func %s(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)\n", name)
+	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-49\n", name)
 	a.l("MOVQ panels+0(FP), CX")
 	a.l("MOVQ a+8(FP), SI")
 	a.l("MOVQ lda+16(FP), R8")
@@ -104,9 +105,18 @@ func (a *asm) dotKernel(name, reg string, mr, nr, nvec int) {
 	a.l("MOVQ pstride+32(FP), R10")
 	a.l("SHLQ $2, R10")
 	a.l("MOVQ out+40(FP), DX")
+	a.l("MOVBQZX add+48(FP), AX")
+	a.l("TESTQ AX, AX")
+	a.l("JZ    zero")
+	for i := 0; i < nacc; i++ {
+		a.l("VMOVUPS %d(DX), %s%d", i*width, reg, i)
+	}
+	a.l("JMP   start")
+	a.label("zero")
 	for i := 0; i < nacc; i++ {
 		a.l("VXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
 	}
+	a.label("start")
 	a.l("TESTQ CX, CX")
 	a.l("JLE   done")
 	a.label("loop")

@@ -132,6 +132,27 @@ func equalValues(a, b map[string]string) bool {
 	return true
 }
 
+// StartFromTeacher makes this run a student run of the teacher trained in
+// another session (blob is that run's checkpoint at or after its teacher
+// phase): the teacher phase is skipped and the student phase starts from
+// it. Knobs stay this run's. Call it before Start.
+func (e *Engine) StartFromTeacher(blob []byte) error {
+	st, cfg, err := decodeState(blob, e.train.NumIDs())
+	if err != nil {
+		return err
+	}
+	if phaseIndex(st.Phase) < phaseIndex(engine.PhaseStudent) && st.PhaseStep < e.phaseStepsOf(cfg, engine.PhaseTeacher) {
+		return fmt.Errorf("train: the teacher checkpoint is from step %d, before its teacher phase ended", st.Step)
+	}
+	if arch(cfg) != arch(e.cfg) {
+		return fmt.Errorf("train: the teacher was trained with model %+v, this run has %+v", arch(cfg), arch(e.cfg))
+	}
+	e.st.Teacher, e.st.Classifier = st.Teacher, st.Classifier
+	e.st.AdaMean, e.st.AdaStd = st.AdaMean, st.AdaStd
+	e.st.Phase, e.st.PhaseStep, e.st.Step = engine.PhaseStudent, 0, e.phaseSteps(engine.PhaseTeacher)
+	return nil
+}
+
 // Start runs the engine until it finishes, is stopped or ctx ends. Events
 // flow until the channel closes.
 func (e *Engine) Start(ctx context.Context) {

@@ -71,8 +71,11 @@ func (e *Engine) stepsPerEpoch(phase string) int {
 	return e.train.Len() / e.cfg.Phase(phase).Batch
 }
 
-func (e *Engine) phaseSteps(phase string) int64 {
-	return int64(e.stepsPerEpoch(phase) * e.cfg.Phase(phase).Epochs)
+func (e *Engine) phaseSteps(phase string) int64 { return e.phaseStepsOf(e.cfg, phase) }
+
+// phaseStepsOf is phaseSteps under another configuration of the same data.
+func (e *Engine) phaseStepsOf(cfg engine.Config, phase string) int64 {
+	return int64(e.train.Len() / cfg.Phase(phase).Batch * cfg.Phase(phase).Epochs)
 }
 
 // phases lists the phases of the run: the `teacher` method only trains
