@@ -41,19 +41,15 @@ func startNewRun(cfg engine.Config, root, name string, w io.Writer) (*liveRun, e
 	if err != nil {
 		return nil, err
 	}
-	sess, err := sessions.Create(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()})
-	if err != nil {
-		return nil, err
-	}
-	unlock, err := sess.Lock()
-	if err != nil {
-		return nil, err
-	}
-	r := &liveRun{sess: sess, unlock: unlock}
+	// The engine validates everything before the session exists, so bad
+	// input leaves nothing behind.
+	r := &liveRun{}
 	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
 	if err != nil {
-		unlock()
+		return nil, err
+	}
+	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
+		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -67,22 +63,16 @@ func startStudentRun(cfg engine.Config, root, name string, teacherBlob []byte, w
 	if err != nil {
 		return nil, err
 	}
-	sess, err := sessions.Create(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()})
-	if err != nil {
-		return nil, err
-	}
-	unlock, err := sess.Lock()
-	if err != nil {
-		return nil, err
-	}
-	r := &liveRun{sess: sess, unlock: unlock}
+	r := &liveRun{}
 	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
 	if err == nil {
 		err = eng.StartFromTeacher(teacherBlob)
 	}
 	if err != nil {
-		unlock()
+		return nil, err
+	}
+	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
+		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -178,6 +168,19 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 		fmt.Fprintf(w, "warning: %v\n", err)
 	}
 	return r, nil
+}
+
+// createLocked creates a session and takes its lock.
+func createLocked(root string, m sessions.Manifest) (*sessions.Session, func() error, error) {
+	sess, err := sessions.Create(root, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := sess.Lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, unlock, nil
 }
 
 func (r *liveRun) start(eng *train.Engine) {
