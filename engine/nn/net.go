@@ -30,7 +30,6 @@ type Net struct {
 	xT      *tensor.Dense
 	xBuf    []float32
 	emb     *G.Node
-	embOut  []float32
 	wrt     []*G.Node // nodes whose gradients are read, in Trainable order
 	trained Params
 	Head    *Head
@@ -81,7 +80,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, err := RowNormalize(emb, &n.Head.norms, &n.embOut)
+	z, err := RowNormalize(emb, &n.Head.norms, &n.Head.emb) // margin policies read both
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +245,7 @@ func (n *Net) Run() error {
 
 // Embeddings returns the unit embeddings [N,Embed] of the last run. The slice
 // is reused by the next run.
-func (n *Net) Embeddings() []float32 { return n.embOut }
+func (n *Net) Embeddings() []float32 { return n.Head.emb }
 
 // Norms returns the feature norms of the last run (reused by the next run).
 func (n *Net) Norms() []float32 { return n.Head.norms }

@@ -372,11 +372,21 @@ func marginFunc(head string, m, h, mean, std float64) nn.MarginFunc {
 		return func(int, nn.SampleStat) (float64, float64) { return 0, m }
 	case "adaface":
 		return func(_ int, s nn.SampleStat) (float64, float64) {
-			z := math.Max(-1, math.Min(1, (s.Norm-mean)/(std+1e-3)*h))
-			return -m * z, m*z + m
+			return adaMargin(m, h, s.Norm, mean, std)
 		}
 	}
 	return func(int, nn.SampleStat) (float64, float64) { return m, 0 }
+}
+
+// adaMargin is AdaFace's margin: ẑ = clip((‖f‖−μ)/σ·h, −1, 1) moves it
+// from angular (high-quality, large norm) to additive (low quality). With
+// statistics still unset it is the plain m of both.
+func adaMargin(m, h, norm, mean, std float64) (g, a float64) {
+	if std == 0 {
+		return 0, m
+	}
+	z := math.Max(-1, math.Min(1, (norm-mean)/(std+1e-3)*h))
+	return -m * z, m*z + m
 }
 
 // adaStats folds the feature norms of samples [lo,hi) of every replica
@@ -393,6 +403,9 @@ func adaStats(pr *phaseRun, lo, hi int, mean, std float64) (float64, float64) {
 	}
 	bm := sum / float64(n)
 	bs := math.Sqrt(math.Max(0, sq/float64(n)-bm*bm))
+	if std == 0 { // unset: start from this batch
+		return bm, bs
+	}
 	const momentum = 0.01
 	return momentum*bm + (1-momentum)*mean, momentum*bs + (1-momentum)*std
 }
@@ -429,7 +442,11 @@ func (e *Engine) measure(pr *phaseRun) map[string]float64 {
 	}
 	mean := margins.margin / float64(margins.n)
 	v[engine.MMargin] = mean
-	v[engine.MMarginStd] = math.Sqrt(math.Max(0, margins.margin2/float64(margins.n)-mean*mean))
+	variance := margins.margin2/float64(margins.n) - mean*mean
+	if variance < 1e-12*math.Max(1, mean*mean) { // rounding, not spread
+		variance = 0
+	}
+	v[engine.MMarginStd] = math.Sqrt(variance)
 	return v
 }
 

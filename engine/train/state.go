@@ -50,8 +50,9 @@ func newState(cfg engine.Config, classes int) (*state, error) {
 	return &state{
 		Phase: engine.PhaseTeacher, Teacher: bb,
 		Classifier: nn.NewClassifier(classes, cfg.Model.Embed, rng),
-		AdaMean:    20, AdaStd: 100, // AdaFace's initial statistics
-		StudentAdaMean: 20, StudentAdaStd: 100,
+		// AdaFace's norm statistics start unset (zero) and are taken from
+		// the first batch: its fixed start (20, 100) suits its own networks'
+		// norms, not ours.
 	}, nil
 }
 

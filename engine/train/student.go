@@ -182,8 +182,7 @@ func (e *Engine) studentMargin(m float64, per int, teacher []float32, ratios []f
 		case "resolution":
 			return m * math.Pow(float64(ratios[i]), h.Gamma), 0
 		case "quality": // AdaFace on the student's LR feature norms
-			z := math.Max(-1, math.Min(1, (s.Norm-st.StudentAdaMean)/(st.StudentAdaStd+1e-3)*h.H))
-			return -m * z, m*z + m
+			return adaMargin(m, h.H, s.Norm, st.StudentAdaMean, st.StudentAdaStd)
 		}
 		return m, 0
 	}

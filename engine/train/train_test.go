@@ -164,3 +164,38 @@ func TestEveryMethodTrainsAndKeepsTheTeacherFrozen(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptivePoliciesSetPerSampleMargins: each adaptive policy yields
+// margins between 0 and m that vary across samples.
+func TestAdaptivePoliciesSetPerSampleMargins(t *testing.T) {
+	for _, policy := range []string{"agreement", "resolution", "quality"} {
+		t.Run(policy, func(t *testing.T) {
+			cfg := tinyConfig()
+			cfg.Teacher.Epochs, cfg.Student.Epochs = 1, 1
+			engine.ApplyMethod(&cfg, "ccface")
+			cfg.Hyper.Policy = policy
+			e := newTiny(t, cfg, Options{})
+			e.Start(context.Background())
+			var margins, spreads []float64
+			for batch := range e.Events() {
+				for _, ev := range batch {
+					if ev.Kind == engine.KindPoint && ev.Phase == engine.PhaseStudent {
+						margins = append(margins, ev.Values[engine.MMargin])
+						spreads = append(spreads, ev.Values[engine.MMarginStd])
+					}
+				}
+			}
+			if len(margins) == 0 {
+				t.Fatal("no student steps")
+			}
+			for i, m := range margins {
+				if policy != "quality" && (m <= 0 || m >= cfg.Hyper.Margin) {
+					t.Fatalf("step %d: mean margin %v, want strictly inside (0, %v)", i, m, cfg.Hyper.Margin)
+				}
+				if spreads[i] <= 0 && !(policy == "quality" && i == 0) { // quality starts uniform: no norm statistics yet
+					t.Fatalf("step %d: margins do not vary across samples (mean %v)", i, m)
+				}
+			}
+		})
+	}
+}
