@@ -30,6 +30,9 @@ Usage:
                                      figures and CSVs of one or more sessions
   ccface data preview [flags] --out sheet.png
                                      HR faces beside their degraded views
+  ccface data inspect PATH [--out sheet.png]
+                                     identities, sizes, channels, bad and duplicate files
+  ccface eval ID --data PATH         evaluate a session's model on a folder, .rec, .bin, pairs.txt or TinyFace set
   ccface knobs [--preset P]          list every knob with its value and range
 
 Training flags:
@@ -65,7 +68,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case args[0] == "export":
 		err = cmdExport(args[1:], stdout, stderr)
 	case args[0] == "data":
-		err = cmdData(args[1:], stdout)
+		err = cmdData(args[1:], stdout, stderr)
+	case args[0] == "eval":
+		err = cmdEval(args[1:], stdout, stderr)
 	case args[0] == "knobs":
 		err = cmdKnobs(args[1:], stdout)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

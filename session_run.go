@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
@@ -49,7 +50,7 @@ func startNewRun(cfg engine.Config, root, name string, w io.Writer) (*liveRun, e
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()}); err != nil {
+		DataFingerprint: dataFingerprint(trainSet, evalSet)}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -72,7 +73,7 @@ func startStudentRun(cfg engine.Config, root, name string, teacherBlob []byte, w
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: trainSet.Fingerprint() + "+" + evalSet.Fingerprint()}); err != nil {
+		DataFingerprint: dataFingerprint(trainSet, evalSet)}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -107,7 +108,7 @@ func resumeRun(root, id string, w io.Writer) (*liveRun, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if fp := trainSet.Fingerprint() + "+" + evalSet.Fingerprint(); sess.Manifest.DataFingerprint != "" && fp != sess.Manifest.DataFingerprint {
+	if fp := dataFingerprint(trainSet, evalSet); sess.Manifest.DataFingerprint != "" && fp != sess.Manifest.DataFingerprint {
 		return fail(fmt.Errorf("%s: the data at %s has changed since the session started (fingerprint %s, now %s): resuming would not continue the same run",
 			sess.Dir, cfg.Data.Source, sess.Manifest.DataFingerprint, fp))
 	}
@@ -145,7 +146,7 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 	cfg := child.Manifest.Config
 	fmt.Fprintf(w, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
 	trainSet, evalSet, err := loadData(cfg, w)
-	if err == nil && child.Manifest.DataFingerprint != "" && trainSet.Fingerprint()+"+"+evalSet.Fingerprint() != child.Manifest.DataFingerprint {
+	if err == nil && child.Manifest.DataFingerprint != "" && dataFingerprint(trainSet, evalSet) != child.Manifest.DataFingerprint {
 		err = fmt.Errorf("the data at %s has changed since %s started: a fork would not continue the same run", cfg.Data.Source, parent.Manifest.ID)
 	}
 	r := &liveRun{sess: child, unlock: unlock}
@@ -168,6 +169,11 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 		fmt.Fprintf(w, "warning: %v\n", err)
 	}
 	return r, nil
+}
+
+// dataFingerprint identifies the training and evaluation data of a run.
+func dataFingerprint(tr datasets.Source, ev *datasets.Set) string {
+	return train.Fingerprint(tr) + "+" + ev.Fingerprint()
 }
 
 // createLocked creates a session and takes its lock.

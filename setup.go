@@ -42,7 +42,7 @@ func (f *runFlags) config() (engine.Config, error) {
 }
 
 // loadData loads the sets of cfg and reports skipped files on w.
-func loadData(cfg engine.Config, w io.Writer) (tr, ev *datasets.Set, err error) {
+func loadData(cfg engine.Config, w io.Writer) (tr datasets.Source, ev *datasets.Set, err error) {
 	tr, ev, warnings, err := train.LoadData(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -82,9 +82,12 @@ func cmdKnobs(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func cmdData(args []string, stdout io.Writer) error {
+func cmdData(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "inspect" {
+		return cmdInspect(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "preview" {
-		return fmt.Errorf("ccface data: want `ccface data preview --out sheet.png`: %w", errUsage)
+		return fmt.Errorf("ccface data: want `ccface data preview --out sheet.png` or `ccface data inspect PATH`: %w", errUsage)
 	}
 	fs := newFlagSet("data preview", stdout)
 	var f runFlags
@@ -106,9 +109,13 @@ func cmdData(args []string, stdout io.Writer) error {
 	if *rows < 1 || *views < 0 || *zoom < 1 || *zoom > 32 {
 		return fmt.Errorf("data preview: want -n ≥ 1, -views ≥ 0 and 1 ≤ -zoom ≤ 32")
 	}
-	tr, _, err := loadData(cfg, stdout)
+	src, _, err := loadData(cfg, stdout)
 	if err != nil {
 		return err
+	}
+	tr, ok := src.(*datasets.Set)
+	if !ok {
+		return fmt.Errorf("data preview reads synthetic faces and image folders; for %s use `ccface data inspect %s --out %s`", cfg.Data.Source, cfg.Data.Source, *out)
 	}
 	img := datasets.ContactSheet(tr, *rows, *views, *zoom, cfg.Hyper.Aug, cfg.Seed)
 	if err := datasets.WritePNG(*out, img); err != nil {

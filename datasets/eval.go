@@ -176,9 +176,6 @@ func OpenVerificationBin(path string) (*EvalSet, error) {
 	return e, nil
 }
 
-// lfwImageExts are tried in order for an LFW image name.
-var lfwImageExts = [...]string{".jpg", ".png", ".jpeg"}
-
 // findPairsImages picks the image folder of a pairs file when none is given.
 func findPairsImages(pairsPath string) string {
 	dir := filepath.Dir(pairsPath)
@@ -310,7 +307,7 @@ func OpenPairs(path, images string) (*EvalSet, error) {
 				found = full
 			}
 		}
-		for _, ext := range lfwImageExts {
+		for _, ext := range [...]string{".jpg", ".png", ".jpeg"} { // LFW's is .jpg
 			if found != "" {
 				break
 			}

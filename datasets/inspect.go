@@ -288,12 +288,6 @@ func (r *Report) BGRSuspect() bool {
 	return r.ColourImages >= 3 && r.BlueOverRed*2 > r.ColourImages
 }
 
-// idBuckets are the histogram bins of images per identity.
-var idBuckets = []struct {
-	lo, hi int
-	name   string
-}{{1, 1, "1"}, {2, 2, "2"}, {3, 5, "3-5"}, {6, 10, "6-10"}, {11, 20, "11-20"}, {21, 50, "21-50"}, {51, 100, "51-100"}, {101, math.MaxInt, "101+"}}
-
 // WriteText writes the report for a terminal.
 func (r *Report) WriteText(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
@@ -331,12 +325,12 @@ func (r *Report) WriteText(w io.Writer) {
 			total += v
 		}
 		p("  per identity min %d, median %d, max %d, mean %.1f\n", c[0], c[len(c)/2], c[len(c)-1], float64(total)/float64(len(c)))
+		idBuckets := []struct {
+			lo, hi int
+			name   string
+		}{{1, 1, "1"}, {2, 2, "2"}, {3, 5, "3-5"}, {6, 10, "6-10"}, {11, 20, "11-20"}, {21, 50, "21-50"}, {51, 100, "51-100"}, {101, math.MaxInt, "101+"}}
 		counts := make([]int, len(idBuckets))
-		zero := 0
 		for _, v := range r.PerID {
-			if v == 0 {
-				zero++
-			}
 			for b, k := range idBuckets {
 				if v >= k.lo && v <= k.hi {
 					counts[b]++

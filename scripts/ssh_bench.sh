@@ -26,8 +26,8 @@ work=$(mktemp -d /tmp/ccface-ssh-bench.XXXXXX)
 port=${PORT:-$((20000 + RANDOM % 20000))}
 pid=""
 clients=()
-stop_clients() {
-	for c in "${clients[@]}"; do kill "$c" 2>/dev/null || true; done
+stop_clients() { # each client is its own process group: sleep, script, ssh
+	for c in "${clients[@]}"; do kill -TERM -- "-$c" 2>/dev/null || true; done
 	for c in "${clients[@]}"; do wait "$c" 2>/dev/null || true; done
 	clients=()
 }
@@ -57,11 +57,15 @@ connect() {
 	local cmd="stty rows 45 cols 160; exec ssh -tt -p $port -i $work/key -o IdentitiesOnly=yes \
 -o UserKnownHostsFile=$work/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR bench@127.0.0.1"
 	# sleep holds script's stdin open: EOF would reach the TUI as a key.
-	(sleep 100000 | script -qfc "$cmd" /dev/null >/dev/null 2>&1) &
+	setsid bash -c "sleep 100000 | script -qfc '$cmd' /dev/null" </dev/null >/dev/null 2>&1 &
 	clients+=($!)
 }
 step_now() {
 	tail -n 200 "$sess/events.jsonl" | jq -s 'map(select(.kind == "point")) | last | .step'
+}
+tck=$(getconf CLK_TCK)
+cpu_now() { # the server's user+system CPU seconds
+	awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$pid/stat"
 }
 
 echo "warming up (${settle}s + 10s)..."
@@ -70,29 +74,35 @@ order=()
 for r in $(seq "$rounds"); do
 	if [ $((r % 2)) = 1 ]; then order+=(0 1 5); else order+=(5 1 0); fi
 done
-declare -A steps=() wall=()
+declare -A steps=() wall=() cpu=()
 for n in "${order[@]}"; do
 	for _ in $(seq "$n"); do connect; done
 	sleep "$settle" # connect and replay the history
-	got=$(grep -c "connected as" "$work/serve.err" || true)
 	s0=$(step_now)
 	t0=$(date +%s.%N)
+	c0=$(cpu_now)
 	sleep "$secs"
 	s1=$(step_now)
 	t1=$(date +%s.%N)
+	c1=$(cpu_now)
 	live=$(($(grep -c "connected as" "$work/serve.err" || true) - $(grep -c "disconnected after" "$work/serve.err" || true)))
 	stop_clients
-	rate=$(awk -v a="$s0" -v b="$s1" -v t0="$t0" -v t1="$t1" -v B="$batch" 'BEGIN{printf "%.1f", (b-a)*B/(t1-t0)}')
-	printf "clients %d (connected: %d)  steps %d→%d in %.1fs  %s img/s\n" "$n" "$live" "$s0" "$s1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$rate"
+	awk -v n="$n" -v live="$live" -v a="$s0" -v b="$s1" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v B="$batch" \
+		'BEGIN{printf "clients %d (connected %d)  steps %d→%d in %.1fs  %6.1f img/s  server CPU %.1f ms/step, %.2f cores\n",
+			n, live, a, b, t1-t0, (b-a)*B/(t1-t0), (c1-c0)*1000/(b-a), (c1-c0)/(t1-t0)}'
+	[ "$live" = "$n" ] || echo "warning: $live clients connected, want $n (see $work/serve.err)" >&2
 	steps[$n]=$((${steps[$n]:-0} + s1 - s0))
 	wall[$n]=$(awk -v w="${wall[$n]:-0}" -v a="$t0" -v b="$t1" 'BEGIN{print w+b-a}')
+	cpu[$n]=$(awk -v w="${cpu[$n]:-0}" -v a="$c0" -v b="$c1" 'BEGIN{print w+b-a}')
 	sleep 1 # let the server tear the clients down
-	: "$got"
 done
 echo
 base=$(awk -v s="${steps[0]}" -v w="${wall[0]}" -v B="$batch" 'BEGIN{print s*B/w}')
+cbase=$(awk -v s="${steps[0]}" -v c="${cpu[0]}" 'BEGIN{print c/s}')
 for n in 0 1 5; do
-	awk -v n="$n" -v s="${steps[$n]}" -v w="${wall[$n]}" -v B="$batch" -v base="$base" \
-		'BEGIN{r=s*B/w; printf "%d clients: %7.1f img/s  (%+.1f%% vs 0 clients)\n", n, r, (r/base-1)*100}'
+	awk -v n="$n" -v s="${steps[$n]}" -v w="${wall[$n]}" -v c="${cpu[$n]}" -v B="$batch" -v base="$base" -v cbase="$cbase" \
+		'BEGIN{r=s*B/w; printf "%d clients: %7.1f img/s (%+5.1f%% vs 0)   server CPU %6.1f ms/step (%+5.1f%% vs 0)\n", n, r, (r/base-1)*100, c*1000/s, (c/s/cbase-1)*100}'
 done
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+
 echo "($(nproc) cores; preset $preset, batch $batch; $rounds rounds of ${secs}s windows)"

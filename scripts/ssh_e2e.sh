@@ -8,7 +8,8 @@
 #   3. an unknown key and a password login are refused;
 #   4. both detach with q; training goes on (events.jsonl keeps growing)
 #      and the hyper event in events.jsonl carries alice's fingerprint;
-#   5. SIGTERM stops the server cleanly: final checkpoint, done event, exit 0.
+#   5. SIGTERM with a client connected stops the server cleanly: the client
+#      is told and gets a farewell; final checkpoint, done event, exit 0.
 #
 # Usage: scripts/ssh_e2e.sh            (builds ./ccface into a temp dir)
 #        CCFACE=/path/to/ccface scripts/ssh_e2e.sh
@@ -35,7 +36,7 @@ fail() {
 	echo "FAIL: $*" >&2
 	echo "--- server stdout (tail)" >&2; tail -20 "$work/serve.out" >&2 || true
 	echo "--- server log" >&2; cat "$work/serve.err" >&2 || true
-	for p in alice bob; do
+	for p in alice bob carol; do
 		echo "--- $p's screen" >&2; $tm capture-pane -p -t "$p" 2>/dev/null >&2 || true
 	done
 	exit 1
@@ -131,8 +132,13 @@ pass "events.jsonl: $hyper"
 grep -q "alice@$alice_fp: set margin=0.45" "$sess/serve.log" || fail "serve.log lacks alice's action"
 pass "serve.log: $(grep -F "set margin" "$sess/serve.log" | head -1)"
 
-# SIGTERM: final checkpoint and done event, then a clean exit.
+# SIGTERM with a client connected: it is told, the run checkpoints and
+# ends, the client gets a farewell, the server exits 0.
+$tm new-session -d -s carol -x 130 -y 40 "ssh ${sshopts[*]} -i $work/bob -t bob@127.0.0.1"
+wait_for 30 "a third client's TUI" screen_has carol "read-only"
 kill -TERM "$pid"
+wait_for 60 "the connected client's farewell" screen_has carol "ccface: the server has closed: the run ended at step"
+pass "connected client told: $($tm capture-pane -p -t carol | grep -F 'ccface: the server has closed' | head -1)"
 for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$pid" 2>/dev/null && fail "server still running 60s after SIGTERM"
 rc=0

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"fmt"
-
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,20 +18,28 @@ import (
 // additions do not care about the order of the N and C axes; only the
 // network input (NCHW) and the flatten before the FC layer convert.
 
-// convState is what one 3×3, stride 1, pad 1 convolution keeps between its
-// forward op and its two gradient ops.
+// convState is what one 3×3, stride 1, pad 1 convolution shares between
+// its forward op and its two gradient ops.
 type convState struct {
 	ws                 *workspace
 	cin, cout, n, h, w int
 	nchwIn             bool // the input is the network's [N,Cin,H,W] batch
-	keepCol            bool // keep im2col(x) for the weight gradient (training graphs)
 	needDx             bool // the input needs a gradient (not for the stem)
-	col                []float32
 	wflip              []float32
 	out, dw, dx        outBuf
 }
 
 func (s *convState) nhw() int { return s.n * s.h * s.w }
+
+// strides returns where channel ci of image i starts in the input:
+// ci·cs + i·ns.
+func (s *convState) strides() (cs, ns int) {
+	hw := s.h * s.w
+	if s.nchwIn {
+		return hw, s.cin * hw
+	}
+	return s.n * hw, hw
+}
 
 // im2col writes the 3×3 patches of a C-channel map into dst as a
 // [C·9, N·H·W] matrix, zero outside the image. Channel c of image i starts at
@@ -65,89 +71,6 @@ func im2col(dst, src []float32, c, n, h, w, cs, ns int) {
 						case 2:
 							copy(o[:w-1], s[1:])
 							o[w-1] = 0
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// im2colPanels writes the same patch matrix as im2col, in the column-panel
-// layout of gemmer.sgemmPanels: columns [p·nr, p·nr+nr) form panel p at
-// dst[p·kpad·nr:], row r of it at offset r·nr. Rows c·9..kpad−1 and columns
-// past n·h·w are left as they are: the products ignore what they compute
-// from them.
-func (g *gemmer) im2colPanels(dst, src []float32, c, n, h, w, cs, ns, kpad int) {
-	kern := g.kernel()
-	nr, hw := kern.nr, h*w
-	if kern.im2col == nil || hw%nr != 0 {
-		im2colPanelsGo(dst, src, c, n, h, w, cs, ns, nr, kpad)
-		return
-	}
-	// Every panel lies inside one image, so its 32 columns are 32
-	// consecutive pixels of each input plane: tap (ky,kx) of the panel is a
-	// contiguous load at a fixed offset, with the lanes that fall outside
-	// the image masked to zero. Offsets are the same for every panel, the
-	// masks depend only on the panel's place in the image.
-	var offs [9]int
-	for k := range 9 {
-		offs[k] = ((k/3-1)*w + k%3 - 1) * 4
-	}
-	per := hw / nr
-	if cap(g.masks) < per {
-		g.masks = make([][9]uint32, per)
-	}
-	masks := g.masks[:per]
-	for q := range masks {
-		for k := range 9 {
-			var m uint32
-			for l := 0; l < nr; l++ {
-				t := q*nr + l
-				sy, sx := t/w+k/3-1, t%w+k%3-1
-				if sy >= 0 && sy < h && sx >= 0 && sx < w {
-					m |= 1 << l
-				}
-			}
-			masks[q][k] = m
-		}
-	}
-	pstride := kpad * nr
-	for i := 0; i < n; i++ {
-		for q := 0; q < per; q++ {
-			p := i*per + q
-			kern.im2col(&dst[p*pstride], &src[i*ns+q*nr], c, cs, &offs, &masks[q])
-		}
-	}
-}
-
-// im2colPanelsGo is im2colPanels for any kernel and shape, in plain Go.
-func im2colPanelsGo(dst, src []float32, c, n, h, w, cs, ns, nr, kpad int) {
-	hw := h * w
-	pstride := kpad * nr
-	for ci := 0; ci < c; ci++ {
-		for ky := 0; ky < 3; ky++ {
-			for kx := 0; kx < 3; kx++ {
-				rowOff := ((ci*3+ky)*3 + kx) * nr
-				for i := 0; i < n; i++ {
-					plane := src[ci*cs+i*ns:][:hw]
-					for y := 0; y < h; y++ {
-						sy := y + ky - 1
-						var s []float32
-						if sy >= 0 && sy < h {
-							s = plane[sy*w : (sy+1)*w]
-						}
-						j := i*hw + y*w
-						for x := 0; x < w; {
-							p, off := (j+x)/nr, (j+x)%nr
-							cnt := min(w-x, nr-off)
-							d := dst[p*pstride+rowOff+off:][:cnt]
-							if s == nil {
-								clear(d)
-							} else {
-								shiftedCopy(d, s, x, kx-1)
-							}
-							x += cnt
 						}
 					}
 				}
@@ -196,42 +119,24 @@ func (o convOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, nhw, hw := s.cin*9, s.nhw(), s.h*s.w
-	cs, ns := s.n*hw, hw
-	if s.nchwIn {
-		cs, ns = hw, s.cin*hw
-	}
-	size := k * nhw
-	nr := s.ws.gemm.panelWidth()
-	kpad := k
-	if nr > 0 {
-		if s.keepCol {
-			kpad = roundUp(k, s.ws.gemm.dotRows())
-		}
-		size = (nhw + nr - 1) / nr * kpad * nr
-	}
-	var col []float32
-	if s.keepCol {
-		s.col = grow(s.col, size)
-		col = s.col
-	} else {
-		col = s.ws.scratch(size)
-	}
+	k, nhw := s.cin*9, s.nhw()
+	cs, ns := s.strides()
 	out := s.out.dense(s.cout, s.n, s.h, s.w)
-	if nr > 0 {
-		s.ws.gemm.im2colPanels(col, x, s.cin, s.n, s.h, s.w, cs, ns, kpad)
-		s.ws.gemm.sgemmPanels(s.cout, nhw, k, w, k, col, kpad*nr, s.out.data, nhw)
+	gm := &s.ws.gemm
+	if gm.panelWidth() > 0 {
+		gm.convGemm(s.cout, w, gm.newPatches(x, s.cin, s.n, s.h, s.w, cs, ns, k), s.out.data)
 		return out, nil
 	}
+	col := s.ws.scratch(k * nhw)
 	im2col(col, x, s.cin, s.n, s.h, s.w, cs, ns)
-	s.ws.gemm.sgemm(false, false, s.cout, nhw, k, 1, w, k, col, nhw, 0, s.out.data, nhw)
+	gm.sgemm(false, false, s.cout, nhw, k, 1, w, k, col, nhw, 0, s.out.data, nhw)
 	return out, nil
 }
 
 func (o convOp) DiffWRT(int) []bool { return []bool{o.st.needDx, true} }
 
 func (o convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dw, err := G.ApplyOp(convGradWOp{opBase{o.name + "_dw"}, o.st}, grad)
+	dw, err := G.ApplyOp(convGradWOp{opBase{o.name + "_dw"}, o.st}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -245,36 +150,41 @@ func (o convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dw}, nil
 }
 
-// convGradWOp: dW[Cout, Cin·9] = g[Cout, NHW] × im2col(x)ᵀ, from the
-// patches the forward pass kept.
+// convGradWOp: dW[Cout, Cin·9] = g[Cout, NHW] × im2col(x)ᵀ, inputs x and g.
+// The patches are rebuilt from x rather than kept from the forward pass (see
+// convgemm.go).
 type convGradWOp struct {
 	opBase
 	st *convState
 }
 
-func (o convGradWOp) Arity() int    { return 1 }
-func (o convGradWOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4()) }
+func (o convGradWOp) Arity() int    { return 2 }
+func (o convGradWOp) Type() hm.Type { return hm.NewFnType(tensor4(), tensor4(), tensor4()) }
 func (o convGradWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{o.st.cout, o.st.cin, 3, 3}, nil
 }
 
 func (o convGradWOp) Do(vals ...G.Value) (G.Value, error) {
 	s := o.st
-	g, err := f32s(vals[0])
+	x, err := f32s(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	if !s.keepCol || len(s.col) == 0 {
-		return nil, fmt.Errorf("nn: %s: no patches from a forward pass", o.name)
+	g, err := f32s(vals[1])
+	if err != nil {
+		return nil, err
 	}
 	k, nhw := s.cin*9, s.nhw()
+	cs, ns := s.strides()
 	out := s.dw.dense(s.cout, s.cin, 3, 3)
-	if nr := s.ws.gemm.panelWidth(); nr > 0 {
-		kpad := roundUp(k, s.ws.gemm.dotRows())
-		s.ws.gemm.dotPanels(s.cout, k, nhw, g, nhw, s.col, kpad*nr, s.dw.data, k)
+	gm := &s.ws.gemm
+	if gm.panelWidth() > 0 {
+		gm.convDot(s.cout, g, gm.newPatches(x, s.cin, s.n, s.h, s.w, cs, ns, roundUp(k, gm.dotRows())), s.dw.data)
 		return out, nil
 	}
-	s.ws.gemm.sgemm(false, true, s.cout, k, nhw, 1, g, nhw, s.col, nhw, 0, s.dw.data, k)
+	col := s.ws.scratch(k * nhw)
+	im2col(col, x, s.cin, s.n, s.h, s.w, cs, ns)
+	gm.sgemm(false, true, s.cout, k, nhw, 1, g, nhw, col, nhw, 0, s.dw.data, k)
 	return out, nil
 }
 
@@ -318,10 +228,9 @@ func (o convGradXOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	nhw, hw := s.nhw(), s.h*s.w
 	out := s.dx.dense(s.cin, s.n, s.h, s.w)
-	if nr := s.ws.gemm.panelWidth(); nr > 0 {
-		gcol := s.ws.scratch((nhw + nr - 1) / nr * k * nr)
-		s.ws.gemm.im2colPanels(gcol, g, s.cout, s.n, s.h, s.w, nhw, hw, k)
-		s.ws.gemm.sgemmPanels(s.cin, nhw, k, s.wflip, k, gcol, k*nr, s.dx.data, nhw)
+	gm := &s.ws.gemm
+	if gm.panelWidth() > 0 {
+		gm.convGemm(s.cin, s.wflip, gm.newPatches(g, s.cout, s.n, s.h, s.w, nhw, hw, k), s.dx.data)
 		return out, nil
 	}
 	gcol := s.ws.scratch(k * nhw)

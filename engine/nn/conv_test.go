@@ -80,7 +80,7 @@ func TestConvMatchesGorgoniaConv2d(t *testing.T) {
 			for _, nchw := range []bool{true, false} {
 				t.Run(fmt.Sprintf("%s/%v/nchw=%v", kern.name, sh, nchw), func(t *testing.T) {
 					ws := &workspace{gemm: gemmer{kern: kern}}
-					st := &convState{ws: ws, cin: cin, cout: cout, n: n, h: h, w: wd, nchwIn: nchw, keepCol: true, needDx: !nchw}
+					st := &convState{ws: ws, cin: cin, cout: cout, n: n, h: h, w: wd, nchwIn: nchw, needDx: !nchw}
 					in := x
 					if !nchw {
 						in = nchwToCNHW(x, n, cin, hw)
@@ -92,7 +92,7 @@ func TestConvMatchesGorgoniaConv2d(t *testing.T) {
 					}
 					g := nchwToCNHW(r, n, cout, hw)
 					closeTo(t, "y", y.Data().([]float32), nchwToCNHW(wantY, n, cout, hw), 1e-4)
-					dw, err := convGradWOp{opBase{"dw"}, st}.Do(denseOf(g, cout, n, h, wd))
+					dw, err := convGradWOp{opBase{"dw"}, st}.Do(denseOf(in, shapeIn(nchw, n, cin, h, wd)...), denseOf(g, cout, n, h, wd))
 					if err != nil {
 						t.Fatal(err)
 					}

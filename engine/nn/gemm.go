@@ -20,7 +20,7 @@ type gemmer struct {
 	packA, packB []float32
 	tile         []float32 // a micro-tile for the ragged edges
 	dotOut       []float32 // the dot kernel's partial sums
-	masks        [][9]uint32
+	pt           patches   // the convolution products' patch builder
 }
 
 // kernel returns the micro-kernel to use; one without fn means blas32.
@@ -43,8 +43,9 @@ func (g *gemmer) panelWidth() int {
 	return 0
 }
 
-// dotRows is the row multiple dotPanels wants of B's panels (rows beyond
-// the real ones are computed and dropped, which beats a scalar edge).
+// dotRows is the row multiple the dot kernel wants of the patch panels
+// (rows beyond the real ones are computed and dropped, which beats a scalar
+// edge).
 func (g *gemmer) dotRows() int { return max(1, g.kernel().dnr) }
 
 // Block sizes of the packed product: a kc×nr panel of B stays in L1, an
@@ -284,65 +285,6 @@ func (g *gemmer) sgemmPanels(m, n, k int, a []float32, lda int, bp []float32, ps
 		}
 	}
 }
-
-// dotPanels computes C[m,nb] = A[m,P]·Bᵀ, where B (nb rows of P values)
-// sits in the panel layout of sgemmPanels: B[j][p] = bp[(p/nr)·pstride +
-// j·nr + p%nr]. This is the weight gradient of a convolution, g·im2col(x)ᵀ,
-// read straight from the patches the forward pass wrote; the generic
-// product would first gather them into a transposed copy, which cost as much
-// as the multiply. The panels must hold roundUp(nb, dotRows()) rows.
-func (g *gemmer) dotPanels(m, nb, P int, a []float32, lda int, bp []float32, pstride int, c []float32, ldc int) {
-	kern := g.kernel()
-	nr, dmr, dnr, vw := kern.nr, kern.dmr, kern.dnr, kern.vw
-	full := P / nr
-	mk := m / dmr * dmr // rows the kernel covers
-	jt := (nb + dnr - 1) / dnr
-	if full > 0 && mk > 0 {
-		// The sum runs over P (up to N·H·W, megabytes of A and B), so it is
-		// cut into chunks of panels small enough that A's chunk stays in L2
-		// and one tile's B in L1 while every tile passes over them; each
-		// tile's accumulators wait in dotOut between chunks.
-		tile := dmr * dnr * vw
-		g.dotOut = grow(g.dotOut, (mk/dmr)*jt*tile)
-		for pc := 0; pc < full; pc += dotChunk {
-			np := min(dotChunk, full-pc)
-			for j := 0; j < jt; j++ {
-				b := &bp[pc*pstride+j*dnr*nr]
-				for i := 0; i < mk/dmr; i++ {
-					kern.dot(np, &a[i*dmr*lda+pc*nr], lda, b, pstride, &g.dotOut[(j*(mk/dmr)+i)*tile], pc > 0)
-				}
-			}
-		}
-		for j := 0; j < jt; j++ {
-			nw := min(dnr, nb-j*dnr)
-			for i := 0; i < mk/dmr; i++ {
-				out := g.dotOut[(j*(mk/dmr)+i)*tile:][:tile]
-				for ii := 0; ii < dmr; ii++ {
-					for jj := 0; jj < nw; jj++ {
-						var s float32
-						for _, v := range out[(ii*dnr+jj)*vw:][:vw] {
-							s += v
-						}
-						c[(i*dmr+ii)*ldc+j*dnr+jj] = s
-					}
-				}
-			}
-		}
-		if full*nr < P {
-			dotScalarAdd(c, ldc, mk, nb, a, lda, bp, pstride, nr, 0, full*nr, P)
-		}
-	} else {
-		mk = 0
-	}
-	if mk < m {
-		dotScalar(c[mk*ldc:], ldc, m-mk, nb, a[mk*lda:], lda, bp, pstride, nr, 0, 0, P)
-	}
-}
-
-// dotChunk is the number of panels dotPanels sums before moving to the next
-// tile: 32 panels of A rows are 128 KiB for 64 rows (L2), of one B tile
-// 24 KiB (L1).
-const dotChunk = 32
 
 // dotScalar sets C[ii][jj] = Σ_{p in [p0,p1)} A[ii][p]·B[j0+jj][p].
 func dotScalar(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {

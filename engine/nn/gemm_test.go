@@ -131,7 +131,12 @@ func toPanels(b []float32, k, n, nr, kpad int) []float32 {
 	return out
 }
 
-func TestPanelProductsMatchNaive(t *testing.T) {
+// TestConvProductsMatchNaive checks the fused patch products against
+// im2col followed by a naive product: convGemm (forward and input
+// gradient) and convDot (weight gradient), on shapes that take the AVX-512
+// patch path, the Go patch path, partial panels, row edges and several
+// chunks of panels.
+func TestConvProductsMatchNaive(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	rnd := func(n int) []float32 {
 		s := make([]float32, n)
@@ -141,76 +146,31 @@ func TestPanelProductsMatchNaive(t *testing.T) {
 		return s
 	}
 	for _, kern := range allKernels() {
-		for _, sz := range [][3]int{{16, 2048, 27}, {8, 64, 144}, {12, 100, 300}, {3, 37, 5}, {64, 1100, 300}} {
-			m, n, k := sz[0], sz[1], sz[2]
-			g := gemmer{kern: kern}
-			nr := kern.nr
-			kpad := roundUp(k, g.dotRows())
-			a, b := rnd(m*k), rnd(k*n)
-			bp := toPanels(b, k, n, nr, kpad)
-			// The padding rows must be finite for the products (they are
-			// computed and dropped); columns past n stay NaN.
-			for p := 0; p*nr < n; p++ {
-				for r := k; r < kpad; r++ {
-					clear(bp[p*kpad*nr+r*nr:][:nr])
-				}
-			}
-			c := make([]float32, m*n)
-			want := make([]float32, m*n)
-			g.sgemmPanels(m, n, k, a, k, bp, kpad*nr, c, n)
-			naiveGemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
-			for i := range c {
-				if d := math.Abs(float64(c[i] - want[i])); d > 1e-4*math.Sqrt(float64(k))*math.Max(1, math.Abs(float64(want[i]))) {
-					t.Fatalf("%s sgemmPanels %v: c[%d] = %v, want %v", kern.name, sz, i, c[i], want[i])
-				}
-			}
-			// dW-like: C[m,k] = A2[m,n]·Bᵀ with B the k×n matrix above.
-			a2 := rnd(m * n)
-			c2 := make([]float32, m*k)
-			want2 := make([]float32, m*k)
-			g.dotPanels(m, k, n, a2, n, bp, kpad*nr, c2, k)
-			naiveGemm(false, true, m, k, n, 1, a2, n, b, n, 0, want2, k)
-			for i := range c2 {
-				if d := math.Abs(float64(c2[i] - want2[i])); d > 1e-4*math.Sqrt(float64(n))*math.Max(1, math.Abs(float64(want2[i]))) {
-					t.Fatalf("%s dotPanels %v: c[%d] = %v, want %v", kern.name, sz, i, c2[i], want2[i])
-				}
-			}
-		}
-	}
-}
-
-func TestIm2colPanelsMatchIm2col(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
-	for _, kern := range allKernels() {
-		for _, sh := range [][4]int{{3, 2, 32, 32}, {5, 3, 16, 16}, {4, 2, 8, 8}, {2, 3, 4, 4}, {3, 2, 6, 10}, {2, 2, 64, 8}} {
-			c, n, h, w := sh[0], sh[1], sh[2], sh[3]
+		// c, n, h, w, m (output channels)
+		for _, sh := range [][5]int{{3, 2, 32, 32, 16}, {16, 3, 16, 16, 32}, {64, 2, 8, 8, 64}, {5, 3, 6, 10, 7}, {2, 1, 3, 3, 3}, {32, 9, 8, 8, 12}} {
+			c, n, h, w, m := sh[0], sh[1], sh[2], sh[3], sh[4]
 			for _, nchw := range []bool{false, true} {
-				src := make([]float32, c*n*h*w)
-				for i := range src {
-					src[i] = float32(rng.NormFloat64())
-				}
+				src := rnd(c * n * h * w)
 				cs, ns := n*h*w, h*w
 				if nchw {
 					cs, ns = h*w, c*h*w
 				}
-				k, nhw := c*9, n*h*w
-				plain := make([]float32, k*nhw)
-				im2col(plain, src, c, n, h, w, cs, ns)
+				k, P := c*9, n*h*w
+				col := make([]float32, k*P)
+				im2col(col, src, c, n, h, w, cs, ns)
 				g := gemmer{kern: kern}
-				kpad := roundUp(k, g.dotRows())
-				want := toPanels(plain, k, nhw, kern.nr, kpad)
-				got := make([]float32, len(want))
-				g.im2colPanels(got, src, c, n, h, w, cs, ns, kpad)
-				for p := 0; p*kern.nr < nhw; p++ {
-					for r := 0; r < k; r++ {
-						for l := 0; l < kern.nr && p*kern.nr+l < nhw; l++ {
-							i := p*kpad*kern.nr + r*kern.nr + l
-							if got[i] != want[i] {
-								t.Fatalf("%s %v nchw=%v: panel %d row %d lane %d = %v, want %v", kern.name, sh, nchw, p, r, l, got[i], want[i])
-							}
-						}
-					}
-				}
+				a := rnd(m * k)
+				got := make([]float32, m*P)
+				want := make([]float32, m*P)
+				g.convGemm(m, a, g.newPatches(src, c, n, h, w, cs, ns, k), got)
+				naiveGemm(false, false, m, P, k, 1, a, k, col, P, 0, want, P)
+				closeTo(t, fmt.Sprintf("%s %v nchw=%v convGemm", kern.name, sh, nchw), got, want, 1e-4*math.Sqrt(float64(k)))
+				gr := rnd(m * P)
+				gotW := rnd(m * k) // overwritten, not added to
+				wantW := make([]float32, m*k)
+				g.convDot(m, gr, g.newPatches(src, c, n, h, w, cs, ns, roundUp(k, g.dotRows())), gotW)
+				naiveGemm(false, true, m, k, P, 1, gr, P, col, P, 0, wantW, k)
+				closeTo(t, fmt.Sprintf("%s %v nchw=%v convDot", kern.name, sh, nchw), gotW, wantW, 1e-4*math.Sqrt(float64(P)))
 			}
 		}
 	}

@@ -101,7 +101,7 @@ func TestNewOpGradientsMatchFiniteDifferences(t *testing.T) {
 		build  func(ws *workspace, in []*G.Node) (*G.Node, error)
 	}{
 		{"conv-cnhw", [][]int{{3, 2, 5, 4}, {4, 3, 3, 3}}, func(ws *workspace, in []*G.Node) (*G.Node, error) {
-			st := &convState{ws: ws, cin: 3, cout: 4, n: 2, h: 5, w: 4, keepCol: true, needDx: true}
+			st := &convState{ws: ws, cin: 3, cout: 4, n: 2, h: 5, w: 4, needDx: true}
 			return G.ApplyOp(convOp{opBase{"conv"}, st}, in[0], in[1])
 		}},
 		{"gnrelu", [][]int{{8, 2, 3, 3}, {1, 8, 1, 1}}, func(ws *workspace, in []*G.Node) (*G.Node, error) {

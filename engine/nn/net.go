@@ -76,7 +76,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 		return nd, nil
 	}
 	n.ws = &workspace{}
-	emb, err := buildBackbone(a, spec.N, n.x, byName, n.ws, spec.Loss && spec.TrainBackbone)
+	emb, err := buildBackbone(a, spec.N, n.x, byName, n.ws)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +145,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 // returns the un-normalised embedding [N, Embed]. The maps between x and the
 // flatten are CNHW (see conv.go); every op is one of ours, with its output
 // buffers kept in ws or in the op, so a run allocates almost nothing.
-// train says whether gradients will be taken (convolutions then keep their
-// patches for the weight gradient).
-func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error), ws *workspace, train bool) (*G.Node, error) {
+func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error), ws *workspace) (*G.Node, error) {
 	var err error
 	side := a.HR
 	// conv is a 3×3 convolution; group-normalised with its bias and ReLU
@@ -163,7 +161,7 @@ func buildBackbone(a Arch, batch int, x *G.Node, p func(string) (*G.Node, error)
 			return nil, nil, err
 		}
 		st := &convState{ws: ws, cin: cin, cout: cout, n: batch, h: side, w: side,
-			nchwIn: first, keepCol: train, needDx: !first}
+			nchwIn: first, needDx: !first}
 		if c, err = G.ApplyOp(convOp{opBase{"conv:" + name}, st}, in, w); err != nil {
 			return nil, nil, fmt.Errorf("nn: %s: %w", name, err)
 		}

@@ -39,7 +39,7 @@ type command struct {
 // Engine trains one run. It implements engine.Trainer.
 type Engine struct {
 	opts  Options
-	train *datasets.Set
+	train datasets.Source
 	eval  *datasets.Set
 
 	// Owned by the loop goroutine.
@@ -60,7 +60,7 @@ type Engine struct {
 
 // New prepares a run on the given data. It validates the configuration and
 // initialises the teacher from the seed.
-func New(cfg engine.Config, train, eval *datasets.Set, opts Options) (*Engine, error) {
+func New(cfg engine.Config, train datasets.Source, eval *datasets.Set, opts Options) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -70,8 +70,8 @@ func New(cfg engine.Config, train, eval *datasets.Set, opts Options) (*Engine, e
 	if eval == nil || eval.NumIDs() < 2 {
 		return nil, errors.New("train: evaluation needs at least 2 identities")
 	}
-	if train.Size != cfg.Data.HR || eval.Size != cfg.Data.HR {
-		return nil, fmt.Errorf("train: data is %d px but data.hr=%d", train.Size, cfg.Data.HR)
+	if set, ok := train.(*datasets.Set); (ok && set.Size != cfg.Data.HR) || eval.Size != cfg.Data.HR {
+		return nil, fmt.Errorf("train: data is %d px but data.hr=%d", eval.Size, cfg.Data.HR)
 	}
 	for _, p := range []engine.PhaseConfig{cfg.Teacher, cfg.Student} {
 		if p.Batch > train.Len() {

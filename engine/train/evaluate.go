@@ -40,9 +40,25 @@ func (e *Engine) evaluate(phase, reason string) {
 		Message: fmt.Sprintf("%s (%s, %.1fs)", model, reason, time.Since(t0).Seconds())})
 }
 
+// Protocol fixes what an evaluation set's own files define: verification
+// pairs (a .bin, a pairs.txt) and an identification gallery and probes
+// (TinyFace). Verify or Identify false skips that protocol; with nil
+// fields the protocol is drawn from the labels (METHOD.md).
+type Protocol struct {
+	Verify, Identify bool
+	Pairs            []eval.Pair
+	Folds            int
+	Gallery, Probes  []int
+}
+
 // Evaluate runs the verification and identification protocols of METHOD.md
 // on set with a backbone, at HR and at every LR size of cfg.Eval.
 func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set) (map[string]float64, map[string]engine.Curve, error) {
+	return EvaluateWith(backbone, cfg, set, Protocol{Verify: true, Identify: true})
+}
+
+// EvaluateWith is Evaluate under a given protocol.
+func EvaluateWith(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
 	size := cfg.Data.HR
 	img := 3 * size * size
 	n := set.Len()
@@ -76,15 +92,24 @@ func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set) (map[str
 		}
 	}
 	labels := set.Labels
-	pairs := eval.MakePairs(labels, cfg.Eval.Pairs, cfg.Seed)
-	split := eval.MakeSplit(labels, cfg.Eval.GalleryPerID, cfg.Eval.Distractors, cfg.Seed)
+	pairs, folds := proto.Pairs, proto.Folds
+	if pairs == nil {
+		pairs, folds = eval.MakePairs(labels, cfg.Eval.Pairs, cfg.Seed), cfg.Eval.Folds
+	}
+	split := eval.Split{Gallery: proto.Gallery, Probes: proto.Probes}
+	if split.Gallery == nil {
+		split = eval.MakeSplit(labels, cfg.Eval.GalleryPerID, cfg.Eval.Distractors, cfg.Seed)
+	}
 	verify := func(view string, a, b [][]float32) {
+		if !proto.Verify {
+			return
+		}
 		scores := make([]float64, len(pairs))
 		same := make([]bool, len(pairs))
 		for i, p := range pairs {
 			scores[i], same[i] = eval.Cosine(a[p.A], b[p.B]), p.Same
 		}
-		r := eval.Verify(scores, same, cfg.Eval.Folds)
+		r := eval.Verify(scores, same, folds)
 		put(view, engine.EVerifAcc, r.Acc)
 		put(view, engine.EVerifStd, r.AccStd)
 		put(view, engine.EAUC, r.AUC)
@@ -93,6 +118,9 @@ func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set) (map[str
 		curves["roc."+view] = engine.Curve{X: r.ROC.X, Y: r.ROC.Y}
 	}
 	identify := func(view string, probes [][]float32) {
+		if !proto.Identify {
+			return
+		}
 		g, gl := pick(emb["hr"], labels, split.Gallery)
 		p, pl := pick(probes, labels, split.Probes)
 		r := eval.Identify(g, gl, p, pl)

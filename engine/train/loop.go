@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,8 +122,11 @@ func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 	}
 	pc := e.cfg.Phase(phase)
 	r := replicas(e.cfg.Replicas, pc.Batch)
-	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r,
-		loader: datasets.NewLoader(e.train, pc.Batch, phaseSeed(e.cfg.Seed, phase))}
+	loader, err := datasets.NewSourceLoader(e.train, e.cfg.Data.HR, pc.Batch, phaseSeed(e.cfg.Seed, phase), datasets.LoaderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r, loader: loader}
 	spec := nn.NetSpec{Arch: arch(e.cfg), N: pr.per, Loss: true, TrainBackbone: true, TrainClassifier: true}
 	backbone, classifier := st.Teacher, st.Classifier
 	if phase == engine.PhaseStudent {
@@ -177,6 +181,10 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 		} else if ck.EveryMinutes > 0 && time.Since(e.lastSave) >= time.Duration(ck.EveryMinutes*float64(time.Minute)) {
 			e.saveCheckpoint(fmt.Sprintf("every %g minutes", ck.EveryMinutes))
 		}
+	}
+	pr.loader.Close()
+	if problems, n := pr.loader.Unreadable(); n > 0 {
+		e.logf("%d unreadable training images were skipped, e.g. %s", n, strings.Join(problems[:min(3, len(problems))], "; "))
 	}
 	e.evaluate(phase, "end of "+phase+" phase")
 	e.saveCheckpoint("end of " + phase + " phase")

@@ -97,3 +97,43 @@ func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
 func newRand(seed int64, purpose int64) *rand.Rand {
 	return rand.New(rand.NewSource(seed*1000003 + purpose))
 }
+
+// CheckpointWeights decodes the parameters held in a checkpoint blob, by
+// name ("teacher/stem.w", "student/...", "classifier", ...), for tools that
+// compare runs.
+func CheckpointWeights(blob []byte) (map[string][]float32, int64, error) {
+	var ck checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
+		return nil, 0, fmt.Errorf("train: decode checkpoint: %w", err)
+	}
+	out := map[string][]float32{}
+	add := func(prefix string, ps nn.Params) {
+		for _, p := range ps {
+			out[prefix+p.Name] = p.Data
+		}
+	}
+	add("teacher/", ck.State.Teacher)
+	add("student/", ck.State.Student)
+	add("predictor/", ck.State.Predictor)
+	if ck.State.Classifier != nil {
+		out["classifier"] = ck.State.Classifier.Data
+	}
+	if ck.State.StudentClassifier != nil {
+		out["student/classifier"] = ck.State.StudentClassifier.Data
+	}
+	return out, ck.State.Step, nil
+}
+
+// CheckpointModel returns the backbone a checkpoint would be evaluated with
+// (the student once its phase has started, else the teacher), its name and
+// the configuration in effect.
+func CheckpointModel(blob []byte) (nn.Params, string, engine.Config, error) {
+	var ck checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
+		return nil, "", engine.Config{}, fmt.Errorf("train: decode checkpoint: %w", err)
+	}
+	if ck.State.Student != nil {
+		return ck.State.Student, engine.PhaseStudent, ck.Config, nil
+	}
+	return ck.State.Teacher, engine.PhaseTeacher, ck.Config, nil
+}

@@ -135,7 +135,7 @@ type key struct {
 	line   string
 }
 
-func newKey(t *testing.T, comment string) key {
+func newKey(t testing.TB, comment string) key {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -151,7 +151,7 @@ func newKey(t *testing.T, comment string) key {
 
 // rig is a server on loopback serving a fake run.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	fake     *fakeTrainer
 	src      *countingSource
 	srv      *Server
@@ -165,7 +165,7 @@ type rig struct {
 	viewFile string
 }
 
-func newRig(t *testing.T, tweak func(*Config)) *rig {
+func newRig(t testing.TB, tweak func(*Config)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	r := &rig{t: t, fake: newFake(), log: &syncBuffer{},
@@ -204,7 +204,7 @@ func newRig(t *testing.T, tweak func(*Config)) *rig {
 	return r
 }
 
-func writeFile(t *testing.T, path, s string) {
+func writeFile(t testing.TB, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -333,6 +335,26 @@ func TestShutdown(t *testing.T) {
 	}
 	if _, err := r.dial("x", gossh.PublicKeys(r.alice.signer)); err == nil {
 		t.Error("connected after shutdown")
+	}
+}
+
+// A connection that never authenticates is closed after the handshake
+// timeout.
+func TestHandshakeTimeout(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.HandshakeTimeout = 200 * time.Millisecond })
+	conn, err := net.Dial("tcp", r.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	start := time.Now()
+	_, err = io.ReadAll(conn) // the server's version line, then EOF
+	if err != nil {
+		t.Fatalf("connection not closed by the server: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closed after %s", d)
 	}
 }
 

@@ -40,6 +40,9 @@ type Config struct {
 	// StallTimeout disconnects a client whose terminal has not taken a write
 	// for this long (default 30s): suspended, or its network is gone.
 	StallTimeout time.Duration
+	// HandshakeTimeout closes a connection that has not authenticated in
+	// this long (default 30s).
+	HandshakeTimeout time.Duration
 	// Log receives one line per connection, refusal, disconnect and control
 	// action, with the client's identity; nil discards them.
 	Log io.Writer
@@ -51,6 +54,9 @@ const (
 	// quitGrace is how long a client's program has to quit on its own
 	// before its connection is closed under it.
 	quitGrace = 2 * time.Second
+	// defaultHandshakeTimeout bounds how long a connection may take to
+	// authenticate; x/crypto/ssh sets no deadline of its own.
+	defaultHandshakeTimeout = 30 * time.Second
 )
 
 // Server serves one run to many SSH clients.
@@ -81,6 +87,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = defaultStallTimeout
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = defaultHandshakeTimeout
+	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
@@ -98,6 +107,16 @@ func New(cfg Config) (*Server, error) {
 		func(srv *ssh.Server) error {
 			srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
 				s.logf("connection from %s refused: %v", conn.RemoteAddr(), err)
+			}
+			// A connection that has not authenticated in time is closed
+			// (the server sets ContextKeyConn once it has).
+			srv.ConnCallback = func(ctx ssh.Context, conn net.Conn) net.Conn {
+				time.AfterFunc(cfg.HandshakeTimeout, func() {
+					if ctx.Value(ssh.ContextKeyConn) == nil {
+						conn.Close()
+					}
+				})
+				return conn
 			}
 			return nil
 		},

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ccface/ccface/datasets"
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/eval"
+	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions"
+)
+
+// cmdEval evaluates a session's latest model on another evaluation set: an
+// image folder, a RecordIO file, a verification .bin, a pairs.txt or a
+// TinyFace layout, each under its own protocol.
+func cmdEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	data := fs.String("data", "", "evaluation set: folder, .rec, .bin, pairs.txt or TinyFace root")
+	images := fs.String("images", "", "image folder a pairs.txt names images in (default: next to it)")
+	id, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if id == "" || fs.NArg() > 0 || *data == "" {
+		return fmt.Errorf("eval wants a session ID and --data PATH: %w", errUsage)
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	sess, err := sessions.Open(root, id)
+	if err != nil {
+		return err
+	}
+	step, blob, _, err := sess.LatestGoodCheckpoint(-1)
+	if err != nil {
+		return err
+	}
+	backbone, model, cfg, err := train.CheckpointModel(blob)
+	if err != nil {
+		return fmt.Errorf("%s: %w", sess.Dir, err)
+	}
+	es, err := datasets.OpenEval(*data, datasets.EvalOptions{Images: *images})
+	if err != nil {
+		return err
+	}
+	defer es.Close()
+	dec, err := es.Decode(cfg.Data.HR)
+	if err != nil {
+		return err
+	}
+	if len(dec.Skipped) > 0 {
+		fmt.Fprintf(stderr, "warning: %d entries skipped, e.g. %s\n", len(dec.Skipped), dec.Skipped[0])
+	}
+	set := &datasets.Set{Name: *data, Size: dec.Size, Labels: dec.Labels}
+	blank := make([]uint8, dec.Size*dec.Size*3) // unreadable images are in no pair, probe or gallery
+	for _, p := range dec.Pixels {
+		if p == nil {
+			p = blank
+		}
+		set.Pixels = append(set.Pixels, p)
+	}
+	proto := train.Protocol{Verify: true, Identify: true}
+	switch {
+	case len(dec.Pairs) > 0:
+		proto.Identify, proto.Folds = false, max(dec.Folds, 2)
+		for _, p := range dec.Pairs {
+			proto.Pairs = append(proto.Pairs, eval.Pair{A: p.A, B: p.B, Same: p.Same})
+		}
+	case len(dec.Probes) > 0:
+		proto.Verify, proto.Gallery, proto.Probes = false, dec.Gallery, dec.Probes
+	}
+	values, _, err := train.EvaluateWith(backbone, cfg, set, proto)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s of session %s (step %d) on %s (%s, %d images):\n", model, sess.Manifest.ID, step, *data, es.Format, len(set.Pixels))
+	fmt.Fprint(stdout, evalTable([]engine.Event{{Kind: engine.KindEval, Values: values, Message: model}}))
+	var keys []string
+	for k := range values {
+		if strings.HasSuffix(k, engine.EAUC) || strings.HasSuffix(k, engine.EMAP) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "  %s %.3f\n", k, values[k])
+	}
+	return nil
+}
