@@ -162,6 +162,7 @@ func Preset(name string) Config {
 			Checkpoint: CheckpointConfig{EverySteps: 500, EveryMinutes: 5, Keep: 3},
 		},
 	}
+	ApplyMethod(&c, "ccface")
 	if name == "tiny" {
 		c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID = 60, 30, 16
 		c.Model = ModelConfig{Width: 8, Depth: 1, Embed: 64}

@@ -20,7 +20,7 @@ pid=$!
 b=""
 until [ -n "$b" ] && ls "$work/b/$b"/ckpt-0000000001[5-9]0.ccf >/dev/null 2>&1; do
   sleep 0.2
-  b=$(ls "$work/b" 2>/dev/null | head -1)
+  b=$(ls "$work/b" 2>/dev/null | head -1 || true)
   kill -0 $pid 2>/dev/null || { echo "run ended before it could be killed"; exit 1; }
 done
 sleep 1.5 # past the checkpoint, so the kill loses recorded steps

@@ -222,12 +222,13 @@ func plot(st styles, spec chartSpec, data []seriesData, markers []marker, w, h i
 		var prev canvas.Point
 		for i := range d.xs {
 			p := grid.GridPoint(canvas.Float64Point{X: d.xs[i], Y: d.ys[i]})
+			if i > 0 && p == prev && !spec.eval {
+				continue // same dot: nothing to draw (dense tracks map many points to one dot)
+			}
 			if i == 0 {
 				grid.Set(p)
 			} else {
-				for _, q := range graph.GetLinePoints(prev, p) {
-					grid.Set(q)
-				}
+				drawLine(prev, p, grid.Set)
 			}
 			if spec.eval { // sparse points: widen each into a visible dash
 				grid.Set(canvas.Point{X: p.X + 1, Y: p.Y})
@@ -409,4 +410,54 @@ func fmtVal(v float64) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// drawLine sets the points of graph.GetLinePoints(p1, p2), the same
+// Bresenham walk, without building a slice per segment: a chart frame
+// draws thousands of segments, and those slices were most of a frame's
+// allocations (and so of an SSH server's CPU with many clients).
+func drawLine(p1, p2 canvas.Point, set func(canvas.Point)) {
+	abs := func(v int) int {
+		if v < 0 {
+			return -v
+		}
+		return v
+	}
+	if abs(p2.Y-p1.Y) < abs(p2.X-p1.X) { // shallow: one point per x
+		if p1.X > p2.X {
+			p1, p2 = p2, p1
+		}
+		dx, dy, yi := p2.X-p1.X, p2.Y-p1.Y, 1
+		if dy < 0 {
+			yi, dy = -1, -dy
+		}
+		d, y := 2*dy-dx, p1.Y
+		for x := p1.X; x <= p2.X; x++ {
+			set(canvas.Point{X: x, Y: y})
+			if d > 0 {
+				y += yi
+				d += 2 * (dy - dx)
+			} else {
+				d += 2 * dy
+			}
+		}
+		return
+	}
+	if p1.Y > p2.Y { // steep: one point per y
+		p1, p2 = p2, p1
+	}
+	dx, dy, xi := p2.X-p1.X, p2.Y-p1.Y, 1
+	if dx < 0 {
+		xi, dx = -1, -dx
+	}
+	d, x := 2*dx-dy, p1.X
+	for y := p1.Y; y <= p2.Y; y++ {
+		set(canvas.Point{X: x, Y: y})
+		if d > 0 {
+			x += xi
+			d += 2 * (dx - dy)
+		} else {
+			d += 2 * dx
+		}
+	}
 }

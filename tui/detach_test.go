@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/NimbleMarkets/ntcharts/canvas"
+	"github.com/NimbleMarkets/ntcharts/canvas/graph"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -102,5 +105,21 @@ func TestNotice(t *testing.T) {
 	}
 	if n := len(m.log); n == 0 || m.log[n-1].text != "server shutting down" {
 		t.Errorf("notice not logged: %+v", m.log)
+	}
+}
+
+// drawLine walks exactly the points of ntcharts' GetLinePoints.
+func TestDrawLineMatchesGetLinePoints(t *testing.T) {
+	for x1 := -3; x1 <= 3; x1++ {
+		for y1 := -3; y1 <= 3; y1++ {
+			for _, p2 := range []canvas.Point{{X: 0, Y: 0}, {X: 5, Y: 1}, {X: -4, Y: 7}, {X: 2, Y: -6}, {X: -7, Y: -2}} {
+				p1 := canvas.Point{X: x1, Y: y1}
+				var got []canvas.Point
+				drawLine(p1, p2, func(p canvas.Point) { got = append(got, p) })
+				if want := graph.GetLinePoints(p1, p2); !slices.Equal(got, want) {
+					t.Fatalf("%v→%v: %v, want %v", p1, p2, got, want)
+				}
+			}
+		}
 	}
 }

@@ -200,13 +200,26 @@ func (g *gemmer) convDot(m int, gr []float32, pt *patches, dw []float32) {
 			out := g.dotOut[(j*(mk/dmr)+i)*tile:][:tile]
 			for ii := 0; ii < dmr; ii++ {
 				for jj := 0; jj < dnr && j*dnr+jj < k; jj++ {
-					var s float32
-					for _, v := range out[(ii*dnr+jj)*vw:][:vw] {
-						s += v
-					}
-					dw[(i*dmr+ii)*k+j*dnr+jj] += s
+					dw[(i*dmr+ii)*k+j*dnr+jj] += hsum(out[(ii*dnr+jj)*vw:][:vw])
 				}
 			}
 		}
 	}
+}
+
+// hsum adds the lanes of an accumulator vector in four independent chains
+// (one chain would wait out the add latency at every lane).
+func hsum(v []float32) float32 {
+	var a, b, c, d float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a += v[i]
+		b += v[i+1]
+		c += v[i+2]
+		d += v[i+3]
+	}
+	for ; i < len(v); i++ {
+		a += v[i]
+	}
+	return (a + b) + (c + d)
 }

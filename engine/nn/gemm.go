@@ -12,9 +12,9 @@ import (
 // Why not gonum's Sgemm: its pure-Go kernel is an SSE axpy loop without FMA
 // that reaches a few GFLOP/s and spawns goroutines of its own, which fights
 // the graph replicas for the cores. On CPUs with AVX2 and FMA (and with
-// AVX-512) the packed kernel below runs at a large fraction of peak; without
-// them, or in the `openblas` build, the work goes to blas32, whose
-// implementation the build chooses.
+// AVX-512) the assembly kernels run at a large fraction of peak; without
+// them (or with CCFACE_GEMM=blas) the work goes to blas32: gonum's pure Go,
+// or OpenBLAS in the `openblas` build.
 type gemmer struct {
 	kern         microKernel // activeKernel unless a test sets another
 	packA, packB []float32
@@ -27,9 +27,6 @@ type gemmer struct {
 func (g *gemmer) kernel() microKernel {
 	if g.kern.name != "" {
 		return g.kern
-	}
-	if useBLAS {
-		return microKernel{name: "blas32/" + blasName}
 	}
 	return activeKernel
 }
@@ -211,9 +208,9 @@ func grow(s []float32, n int) []float32 {
 //
 // fn computes an mr×nr tile C = (add ? C : 0) + Ap·Bp over k, with Ap packed
 // as k groups of mr values and Bp as k groups of nr values. nr is also the
-// panel width of the layouts sgemmPanels and dotPanels read.
+// width of the patch panels convGemm and convDot consume (convgemm.go).
 //
-// dot computes a dmr×dnr tile of A·Bᵀ for B in panels (see dotPanels),
+// dot computes a dmr×dnr tile of A·Bᵀ for B in patch panels (convDot),
 // leaving dmr·dnr vectors of vw partial sums in out.
 type microKernel struct {
 	name     string
@@ -227,75 +224,15 @@ type microKernel struct {
 }
 
 // activeKernel is chosen once from the CPU (and CCFACE_GEMM) at start-up and
-// never changes after; useBLAS is set by the openblas build. Both are
-// read-only after init, so sharing them between Nets is race-free.
-var (
-	activeKernel = pickKernel()
-	useBLAS      = false
-)
+// never changes after, so sharing it between Nets is race-free.
+var activeKernel = pickKernel()
 
 // GemmKernel names the matrix-multiply kernels in use ("avx512", "avx2",
 // "blas32/gonum" or "blas32/openblas"), for benchmark reports.
 func GemmKernel() string { return (&gemmer{}).kernel().name }
 
-// sgemmPanels computes C[m,n] = A[m,k]·B[k,n] with B already laid out in
-// column panels: the panel of columns [p·nr, p·nr+nr) starts at bp[p·pstride]
-// and holds row r at offset r·nr (nr = panelWidth()). im2col writes this
-// layout directly, so B is never packed: the forward and input-gradient
-// products of a convolution are all kernel time.
-func (g *gemmer) sgemmPanels(m, n, k int, a []float32, lda int, bp []float32, pstride int, c []float32, ldc int) {
-	kern := g.kernel()
-	mr, nr := kern.mr, kern.nr
-	kcMax := min(gemmKC, k)
-	g.packA = grow(g.packA, roundUp(m, mr)*kcMax)
-	g.tile = grow(g.tile, mr*nr)
-	panels := (n + nr - 1) / nr
-	if k == 0 {
-		scaleRows(c, m, n, ldc, 0)
-		return
-	}
-	for pc := 0; pc < k; pc += gemmKC {
-		kc := min(gemmKC, k-pc)
-		packA(g.packA, false, a, lda, 0, m, pc, kc, mr, 1)
-		add := pc > 0
-		for jp := 0; jp < panels; jp++ {
-			b := bp[jp*pstride+pc*nr:]
-			nw := min(nr, n-jp*nr)
-			for ir := 0; ir < m; ir += mr {
-				ap := g.packA[ir*kc:]
-				mh := min(mr, m-ir)
-				off := ir*ldc + jp*nr
-				if mh == mr && nw == nr {
-					kern.fn(kc, &ap[0], &b[0], &c[off], ldc, add)
-					continue
-				}
-				kern.fn(kc, &ap[0], &b[0], &g.tile[0], nr, false)
-				for i := 0; i < mh; i++ {
-					dst := c[off+i*ldc : off+i*ldc+nw]
-					src := g.tile[i*nr : i*nr+nw]
-					if add {
-						for j, v := range src {
-							dst[j] += v
-						}
-					} else {
-						copy(dst, src)
-					}
-				}
-			}
-		}
-	}
-}
-
-// dotScalar sets C[ii][jj] = Σ_{p in [p0,p1)} A[ii][p]·B[j0+jj][p].
-func dotScalar(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {
-	for ii := 0; ii < mh; ii++ {
-		for jj := 0; jj < nw; jj++ {
-			c[ii*ldc+jj] = 0
-		}
-	}
-	dotScalarAdd(c, ldc, mh, nw, a, lda, bp, pstride, nr, j0, p0, p1)
-}
-
+// dotScalarAdd adds Σ_{p in [p0,p1)} A[ii][p]·B[j0+jj][p] to C[ii][jj], B in
+// the panel layout of patches (the edges convDot's kernel cannot take).
 func dotScalarAdd(c []float32, ldc, mh, nw int, a []float32, lda int, bp []float32, pstride, nr, j0, p0, p1 int) {
 	for ii := 0; ii < mh; ii++ {
 		for jj := 0; jj < nw; jj++ {

@@ -115,22 +115,6 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
-// toPanels lays a row-major k×n matrix out in column panels of width nr
-// with kpad rows each (the layout im2colPanels writes).
-func toPanels(b []float32, k, n, nr, kpad int) []float32 {
-	panels := (n + nr - 1) / nr
-	out := make([]float32, panels*kpad*nr)
-	for i := range out {
-		out[i] = float32(math.NaN()) // padding must never reach a result
-	}
-	for r := 0; r < k; r++ {
-		for j := 0; j < n; j++ {
-			out[(j/nr)*kpad*nr+r*nr+j%nr] = b[r*n+j]
-		}
-	}
-	return out
-}
-
 // TestConvProductsMatchNaive checks the fused patch products against
 // im2col followed by a naive product: convGemm (forward and input
 // gradient) and convDot (weight gradient), on shapes that take the AVX-512

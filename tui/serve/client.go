@@ -178,8 +178,17 @@ var errReadOnly = errors.New("read-only viewer: only operator keys (--authorized
 // the client's identity (whatever By the caller passed) and logged.
 type clientTrainer struct {
 	engine.Trainer
-	c    *client
-	logf func(format string, args ...any)
+	c      *client
+	events <-chan []engine.Event // the view's events, throttled
+	logf   func(format string, args ...any)
+}
+
+// Events is the client's own stream; see throttle.
+func (t *clientTrainer) Events() <-chan []engine.Event {
+	if t.events == nil {
+		return t.Trainer.Events()
+	}
+	return t.events
 }
 
 func (t *clientTrainer) do(what string, call func(by string) error) error {

@@ -109,6 +109,21 @@ func (f *fakeTrainer) points(n int) {
 	}
 }
 
+// pointsBatch emits n more points in one batch, as the engine's outbox
+// flushes them.
+func (f *fakeTrainer) pointsBatch(n int) {
+	f.mu.Lock()
+	batch := make([]engine.Event, n)
+	for i := range batch {
+		f.step += 10
+		batch[i] = engine.Event{Kind: engine.KindPoint, Step: f.step, Phase: engine.PhaseTeacher, Time: time.Now(),
+			Values: map[string]float64{engine.MLoss: 5 + mrand.Float64(), engine.MMargin: 0.4, engine.MThetaLR: 60 + mrand.Float64(),
+				engine.MThetaHR: 40 + mrand.Float64(), engine.MAccLR: mrand.Float64(), engine.MAccHR: mrand.Float64(), engine.MLR: 0.1, engine.MImgPerSec: 900}}
+	}
+	f.mu.Unlock()
+	f.ch <- batch
+}
+
 func (f *fakeTrainer) finish() {
 	f.once.Do(func() {
 		f.ch <- []engine.Event{{Kind: engine.KindDone, Step: f.step, Time: time.Now(), Message: "finished"}}
@@ -132,6 +147,7 @@ func (c *countingSource) Subscribe() (engine.Trainer, func()) {
 // key is a client key pair with its authorized_keys line.
 type key struct {
 	signer gossh.Signer
+	priv   ed25519.PrivateKey
 	line   string
 }
 
@@ -146,7 +162,7 @@ func newKey(t testing.TB, comment string) key {
 		t.Fatal(err)
 	}
 	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.PublicKey()))) + " " + comment + "\n"
-	return key{s, line}
+	return key{s, priv, line}
 }
 
 // rig is a server on loopback serving a fake run.
@@ -220,7 +236,7 @@ func (r *rig) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, error)
 
 // term is one SSH client with a pty whose output is collected.
 type term struct {
-	t      *testing.T
+	t      testing.TB
 	client *gossh.Client
 	sess   *gossh.Session
 	in     io.WriteCloser

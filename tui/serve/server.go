@@ -40,6 +40,11 @@ type Config struct {
 	// StallTimeout disconnects a client whose terminal has not taken a write
 	// for this long (default 30s): suspended, or its network is gone.
 	StallTimeout time.Duration
+	// Redraw is how often a client's screen follows the run (default
+	// 250ms): its events are merged and handed to its TUI at most this
+	// often, and redrawing is most of what a client costs the server (see
+	// BenchmarkServeClients). Key presses are answered at once.
+	Redraw time.Duration
 	// HandshakeTimeout closes a connection that has not authenticated in
 	// this long (default 30s).
 	HandshakeTimeout time.Duration
@@ -51,6 +56,7 @@ type Config struct {
 const (
 	defaultMaxClients   = 8
 	defaultStallTimeout = 30 * time.Second
+	defaultRedraw       = 250 * time.Millisecond
 	// quitGrace is how long a client's program has to quit on its own
 	// before its connection is closed under it.
 	quitGrace = 2 * time.Second
@@ -86,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = defaultStallTimeout
+	}
+	if cfg.Redraw <= 0 {
+		cfg.Redraw = defaultRedraw
 	}
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = defaultHandshakeTimeout
@@ -331,7 +340,7 @@ func (s *Server) run(c *client, sess ssh.Session) {
 // program builds the client's tea.Program on its own hub subscription.
 func (s *Server) program(c *client, sess ssh.Session) *tea.Program {
 	view, cancel := s.src.Subscribe()
-	tr := &clientTrainer{Trainer: view, c: c, logf: s.logf}
+	tr := &clientTrainer{Trainer: view, c: c, logf: s.logf, events: throttle(view.Events(), s.cfg.Redraw, c.done)}
 	m := tui.New(tr, tui.Options{
 		SessionPath: s.path,
 		By:          c.by,
