@@ -35,6 +35,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	maxClients := fs.Int("max-clients", 8, "most clients connected at once")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "disconnect a client after this long without a key press (0: never)")
 	linger := fs.Duration("linger", 5*time.Minute, "after the run ends, keep serving its final screen this long (0: exit at once)")
+	redraw := fs.Duration("redraw", 250*time.Millisecond, "how often each client's screen follows the run (lower costs the training more CPU per client)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	logs := &logSink{ws: []io.Writer{stderr}}
 	srv, err := serve.New(serve.Config{HostKey: signer, OperatorKeys: *opKeys, ViewerKeys: *viewerKeys,
-		MaxClients: *maxClients, IdleTimeout: *idle, Log: logs})
+		MaxClients: *maxClients, IdleTimeout: *idle, Redraw: *redraw, Log: logs})
 	if err != nil {
 		return err
 	}
@@ -113,11 +114,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if created {
 		verb = "created"
 	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "<this host>"
+	}
 	fmt.Fprintf(stdout, "session %s\n", r.sess.Dir)
 	fmt.Fprintf(stdout, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", ln.Addr(), nOps, orNone(*opKeys), nViewers, orNone(*viewerKeys))
 	fmt.Fprintf(stdout, "host key %s (%s %s)\n", srv.Fingerprint(), verb, *hostKey)
-	fmt.Fprintf(stdout, "connect: ssh -p %s <host>    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port)
+	fmt.Fprintf(stdout, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
 	logs.printf("serving %s on %s", r.sess.Dir, ln.Addr())
 
 	// Progress lines like --headless, and the end of the run, from our own

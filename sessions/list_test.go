@@ -86,7 +86,7 @@ func TestListStates(t *testing.T) {
 		if s.State != c.state || s.Phase != c.phase || s.Step != c.step || s.BestLRRank1 != c.best {
 			t.Errorf("%s: state %s phase %q step %d best %v; want %s %q %d %v", c.name, s.State, s.Phase, s.Step, s.BestLRRank1, c.state, c.phase, c.step, c.best)
 		}
-		if s.Data != "synth" || s.Method != "proxyless" || s.Dir != filepath.Join(root, s.ID) {
+		if s.Data != "synth" || s.Method != engine.Preset("tiny").Method || s.Dir != filepath.Join(root, s.ID) {
 			t.Errorf("%s: %+v", c.name, s)
 		}
 	}

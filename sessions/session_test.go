@@ -39,7 +39,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		}
 		m := o.Manifest
 		if m.Version != ManifestVersion || m.Name != "baseline" || !m.Created.Equal(created) ||
-			m.DataFingerprint != "synth:abc" || m.Method != "proxyless" || m.CodeVersion == "" ||
+			m.DataFingerprint != "synth:abc" || m.Method != cfg.Method || m.CodeVersion == "" ||
 			m.Parent == nil || *m.Parent != (ParentRef{ID: "20261126-000000-beef", Step: 40}) {
 			t.Errorf("Open(%q) manifest = %+v", how, m)
 		}

@@ -30,6 +30,13 @@
 // KindHyper event for it; that event is marked on every chart at its step and
 // logged as "knob old→new @step N by who".
 //
+// # Shared runs
+//
+// With Options.Detach (every SSH client, see tui/serve) leaving never stops
+// the run: q and ctrl+c detach, and an operator stops the run for everyone
+// with S and a y/n confirmation. Options.ReadOnly viewers cannot steer at
+// all. A server reaches a client's screen with Notice (tea.Program.Send).
+//
 // # Charts
 //
 // Charts use ntcharts' linechart for the canvas, the y axis and its labels,

@@ -166,7 +166,11 @@ func TestStudentNetWithCrossResolutionGradients(t *testing.T) {
 				}
 				dn := lossAt()
 				copy(p.Data, orig)
-				if fd := (up - dn) / (2 * eps); math.Abs(fd-want) > 0.03*math.Max(0.05, math.Abs(want)) {
+				// The floor is the noise of a float32 forward pass: the
+				// central difference of this tiny net wanders by ~0.004
+				// (across eps, on any summation order) for directions
+				// whose derivative is near zero.
+				if fd := (up - dn) / (2 * eps); math.Abs(fd-want) > 0.03*math.Max(0.25, math.Abs(want)) {
 					t.Errorf("%s: directional derivative %v, finite difference %v", p.Name, want, fd)
 				}
 			}

@@ -9,13 +9,13 @@ func sumShift512(x *float32, n int, shift float32) (s1, s2 float32)
 func reluAffine512(dst, x *float32, n int, a, b float32)
 
 //go:noescape
-func maskedMoments512(x, out, g *float32, n int) (sg, sgx float32)
+func maskedMoments512(x, out, grad *float32, n int) (sg, sgx float32)
 
 //go:noescape
-func maskedAffine512(dst, x, out, g *float32, n int, inv, k0, k1 float32)
+func maskedAffine512(dst, x, out, grad *float32, n int, inv, k0, k1 float32)
 
 //go:noescape
-func maskCopy512(dst, out, g *float32, n int)
+func maskCopy512(dst, out, grad *float32, n int)
 
 //go:noescape
 func addRelu512(dst, r, h *float32, n int, b float32)

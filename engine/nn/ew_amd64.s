@@ -13,16 +13,16 @@
 	DECL AX \
 	KMOVW AX, K2
 
-// HSUM leaves the sum of Z's 16 lanes in the low lane of X (clobbers X27).
+// HSUM leaves the sum of Z's 16 lanes in the low lane of X (clobbers Z7).
 #define HSUM(Z, Y, X) \
-	VEXTRACTF64X4 $1, Z, Y27 \
-	VADDPS Y27, Y, Y \
-	VEXTRACTF128 $1, Y, X27 \
-	VADDPS X27, X, X \
-	VMOVHLPS X, X, X27 \
-	VADDPS X27, X, X \
-	VPSHUFD $1, X, X27 \
-	VADDSS X27, X, X
+	VEXTRACTF64X4 $1, Z, Y7 \
+	VADDPS Y7, Y, Y \
+	VEXTRACTF128 $1, Y, X7 \
+	VADDPS X7, X, X \
+	VMOVHLPS X, X, X7 \
+	VADDPS X7, X, X \
+	VPSHUFD $1, X, X7 \
+	VADDSS X7, X, X
 
 // func sumShift512(x *float32, n int, shift float32) (s1, s2 float32)
 // s1 = Σ(x−shift), s2 = Σ(x−shift)².
@@ -107,12 +107,12 @@ radone:
 	VZEROUPPER
 	RET
 
-// func maskedMoments512(x, out, g *float32, n int) (sg, sgx float32)
+// func maskedMoments512(x, out, grad *float32, n int) (sg, sgx float32)
 // With gm = g·[out>0]: sg = Σ gm, sgx = Σ gm·x.
 TEXT ·maskedMoments512(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ out+8(FP), DX
-	MOVQ g+16(FP), BX
+	MOVQ grad+16(FP), BX
 	MOVQ n+24(FP), CX
 	VXORPS Z29, Z29, Z29
 	VXORPS Z0, Z0, Z0
@@ -149,13 +149,13 @@ mmdone:
 	VZEROUPPER
 	RET
 
-// func maskedAffine512(dst, x, out, g *float32, n int, inv, k0, k1 float32)
+// func maskedAffine512(dst, x, out, grad *float32, n int, inv, k0, k1 float32)
 // dst = inv·g·[out>0] + k0 − k1·x.
 TEXT ·maskedAffine512(SB), NOSPLIT, $0-52
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ out+16(FP), DX
-	MOVQ g+24(FP), BX
+	MOVQ grad+24(FP), BX
 	MOVQ n+32(FP), CX
 	VBROADCASTSS inv+40(FP), Z30
 	VBROADCASTSS k0+44(FP), Z31
@@ -194,12 +194,12 @@ madone:
 	VZEROUPPER
 	RET
 
-// func maskCopy512(dst, out, g *float32, n int)
+// func maskCopy512(dst, out, grad *float32, n int)
 // dst = g·[out>0].
 TEXT ·maskCopy512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ out+8(FP), DX
-	MOVQ g+16(FP), BX
+	MOVQ grad+16(FP), BX
 	MOVQ n+24(FP), CX
 	VXORPS Z29, Z29, Z29
 mc16:

@@ -2,11 +2,11 @@
 
 package nn
 
-const ewAVX512 = false
+var ewAVX512 = false
 
-func sumShift512(x *float32, n int, shift float32) (s1, s2 float32)       { panic("no AVX-512") }
-func reluAffine512(dst, x *float32, n int, a, b float32)                  { panic("no AVX-512") }
-func maskedMoments512(x, out, g *float32, n int) (sg, sgx float32)        { panic("no AVX-512") }
-func maskedAffine512(dst, x, out, g *float32, n int, inv, k0, k1 float32) { panic("no AVX-512") }
-func maskCopy512(dst, out, g *float32, n int)                             { panic("no AVX-512") }
-func addRelu512(dst, r, h *float32, n int, b float32)                     { panic("no AVX-512") }
+func sumShift512(x *float32, n int, shift float32) (s1, s2 float32)          { panic("no AVX-512") }
+func reluAffine512(dst, x *float32, n int, a, b float32)                     { panic("no AVX-512") }
+func maskedMoments512(x, out, grad *float32, n int) (sg, sgx float32)        { panic("no AVX-512") }
+func maskedAffine512(dst, x, out, grad *float32, n int, inv, k0, k1 float32) { panic("no AVX-512") }
+func maskCopy512(dst, out, grad *float32, n int)                             { panic("no AVX-512") }
+func addRelu512(dst, r, h *float32, n int, b float32)                        { panic("no AVX-512") }

@@ -5,6 +5,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+//go:generate go run gen_kernels.go
+
 // gemmer multiplies float32 matrices for one Net. It owns the packing
 // buffers of the blocked kernel, so it must not be shared between goroutines;
 // every Net has its own (a Net's tape machine runs one op at a time).

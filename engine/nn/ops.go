@@ -40,6 +40,7 @@ type rowNormOp struct {
 	opBase
 	norms *[]float32
 	out   *[]float32 // when set, receives a copy of the output
+	res   *outBuf    // the output, reused every run (see outBuf)
 }
 
 func (o rowNormOp) Arity() int    { return 1 }
@@ -55,7 +56,8 @@ func (o rowNormOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	shape := vals[0].Shape()
 	n, d := shape[0], shape[1]
-	out := make([]float32, len(x))
+	res := o.res.dense(n, d)
+	out := o.res.data
 	if o.norms != nil && len(*o.norms) != n {
 		*o.norms = make([]float32, n)
 	}
@@ -77,18 +79,21 @@ func (o rowNormOp) Do(vals ...G.Value) (G.Value, error) {
 	if o.out != nil {
 		*o.out = append((*o.out)[:0], out...)
 	}
-	return tensor.New(tensor.WithShape(n, d), tensor.WithBacking(out)), nil
+	return res, nil
 }
 
 func (o rowNormOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o rowNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(rowNormGradOp{opBase{"rownorm_grad"}}, inputs[0], grad)
+	dx, err := G.ApplyOp(rowNormGradOp{opBase{"rownorm_grad"}, &outBuf{}}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // rowNormGradOp computes dx = (g − y·(g·y)) / |x| row by row, y = x/|x|.
-type rowNormGradOp struct{ opBase }
+type rowNormGradOp struct {
+	opBase
+	res *outBuf // nil: allocate (the tests call Do directly)
+}
 
 func (o rowNormGradOp) Arity() int    { return 2 }
 func (o rowNormGradOp) Type() hm.Type { return hm.NewFnType(matType(), matType(), matType()) }
@@ -107,7 +112,12 @@ func (o rowNormGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	shape := vals[0].Shape()
 	n, d := shape[0], shape[1]
-	out := make([]float32, len(x))
+	res := o.res
+	if res == nil {
+		res = &outBuf{}
+	}
+	t := res.dense(n, d)
+	out := res.data
 	for i := 0; i < n; i++ {
 		row, grow := x[i*d:(i+1)*d], g[i*d:(i+1)*d]
 		var ss float64
@@ -123,13 +133,13 @@ func (o rowNormGradOp) Do(vals ...G.Value) (G.Value, error) {
 			out[i*d+j] = float32((float64(grow[j]) - float64(row[j])/nrm*gy) / nrm)
 		}
 	}
-	return tensor.New(tensor.WithShape(n, d), tensor.WithBacking(out)), nil
+	return t, nil
 }
 
 // RowNormalize returns x with each row scaled to unit length. norms and out,
 // when not nil, receive each row's length and the output at every forward pass.
 func RowNormalize(x *G.Node, norms, out *[]float32) (*G.Node, error) {
-	return G.ApplyOp(rowNormOp{opBase: opBase{"rownorm"}, norms: norms, out: out}, x)
+	return G.ApplyOp(rowNormOp{opBase: opBase{"rownorm"}, norms: norms, out: out, res: &outBuf{}}, x)
 }
 
 // marginCEOp is the fused margin-softmax cross-entropy over a cosine matrix
@@ -165,13 +175,14 @@ func (o marginCEOp) Do(vals ...G.Value) (G.Value, error) {
 func (o marginCEOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o marginCEOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(marginCEGradOp{opBase{"margin_ce_grad"}, o.head}, inputs[0], grad)
+	dx, err := G.ApplyOp(marginCEGradOp{opBase{"margin_ce_grad"}, o.head, &outBuf{}}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
 type marginCEGradOp struct {
 	opBase
 	head *Head
+	res  *outBuf
 }
 
 func (o marginCEGradOp) Arity() int { return 2 }
@@ -195,9 +206,9 @@ func (o marginCEGradOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		g = float64(d[0])
 	}
-	out := make([]float32, shape[0]*shape[1])
-	o.head.backward(out, g, shape[0], shape[1])
-	return tensor.New(tensor.WithShape(shape[0], shape[1]), tensor.WithBacking(out)), nil
+	res := o.res.dense(shape[0], shape[1])
+	o.head.backward(o.res.data, g, shape[0], shape[1])
+	return res, nil
 }
 
 // MarginCE applies the fused margin cross-entropy to a cosine matrix.

@@ -1,3 +1,5 @@
+//go:build unix
+
 package serve
 
 import (
@@ -16,8 +18,9 @@ import (
 
 // BenchmarkServeClients measures what serving costs the server process:
 // its CPU time per second of wall time while a fake engine emits a live
-// run's events (a batch of 3 points every 100 ms, as the engine's outbox
-// flushes at ~30 steps/s, over a history of 3000 points) and n clients
+// run's events (a batch of 4 student points with every metric the engine
+// reports, every 100 ms, as the engine's outbox flushes at ~40 steps/s,
+// over a history of 3000 points) and n clients
 // watch it on 160×45 terminals. Each client is a separate process (this
 // test binary re-executed as an x/crypto/ssh client that discards its
 // output), so only the server's side is counted. One iteration is one
@@ -35,7 +38,7 @@ func BenchmarkServeClients(b *testing.B) {
 }
 
 func benchClients(b *testing.B, n int) {
-	r := newRig(b, func(c *Config) { c.MaxClients = 16 })
+	r := newRig(b, func(c *Config) { c.MaxClients = 16; c.Redraw = benchRedraw() })
 	r.fake.start(3000)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -47,7 +50,7 @@ func benchClients(b *testing.B, n int) {
 			case <-stop:
 				return
 			case <-t.C:
-				r.fake.pointsBatch(3)
+				r.fake.pointsBatch(4)
 			}
 		}
 	}()
@@ -136,4 +139,11 @@ func TestMain(m *testing.M) {
 		os.Exit(benchClient(addr, os.Getenv("CCFACE_SERVE_BENCH_KEY")))
 	}
 	os.Exit(m.Run())
+}
+
+// benchRedraw is Config.Redraw for the benchmark: CCFACE_BENCH_REDRAW
+// (e.g. 500ms), else the server's default.
+func benchRedraw() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("CCFACE_BENCH_REDRAW"))
+	return d
 }

@@ -116,9 +116,13 @@ func (f *fakeTrainer) pointsBatch(n int) {
 	batch := make([]engine.Event, n)
 	for i := range batch {
 		f.step += 10
-		batch[i] = engine.Event{Kind: engine.KindPoint, Step: f.step, Phase: engine.PhaseTeacher, Time: time.Now(),
-			Values: map[string]float64{engine.MLoss: 5 + mrand.Float64(), engine.MMargin: 0.4, engine.MThetaLR: 60 + mrand.Float64(),
-				engine.MThetaHR: 40 + mrand.Float64(), engine.MAccLR: mrand.Float64(), engine.MAccHR: mrand.Float64(), engine.MLR: 0.1, engine.MImgPerSec: 900}}
+		// The values a student step reports, noisy as per-batch values are.
+		nz := func(v float64) float64 { return v * (1 + 0.1*mrand.NormFloat64()) }
+		batch[i] = engine.Event{Kind: engine.KindPoint, Step: f.step, Phase: engine.PhaseStudent, Time: time.Now(),
+			Values: map[string]float64{engine.MLoss: nz(31), engine.MLossCCHR: nz(15.7), engine.MLossCCLR: nz(15.8),
+				engine.MAccHR: nz(0.12), engine.MAccLR: nz(0.06), engine.MClusterHR: nz(0.89), engine.MClusterLR: nz(0.88),
+				engine.MMargin: 0.4, engine.MMarginStd: 0, engine.MThetaHR: nz(86), engine.MThetaLR: nz(86),
+				engine.MLR: 0.01, engine.MImgPerSec: nz(900)}}
 	}
 	f.mu.Unlock()
 	f.ch <- batch

@@ -227,7 +227,10 @@ func TestOperatorDetachAndStop(t *testing.T) {
 // never hold the engine up; the vanished and the stalled one are torn
 // down and their subscriptions released.
 func TestBadClientsDoNotHoldUpTheRun(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.StallTimeout = 300 * time.Millisecond })
+	r := newRig(t, func(c *Config) {
+		c.StallTimeout = 300 * time.Millisecond
+		c.Redraw = time.Millisecond // every frame the TUI will draw: fill the silent client's window sooner
+	})
 	r.fake.start(5)
 
 	gone := r.connect(r.bob, 100, 30)
