@@ -20,6 +20,8 @@ const usage = `ccface: a terminal workbench for low-resolution face recognition 
 Usage:
   ccface [flags]                     open the TUI on a new session and start training
   ccface train [--headless] [flags]  train (the TUI, or progress lines with --headless)
+  ccface serve [--listen ADDR] [--authorized-keys F] [--viewers F] [training flags]
+                                     serve the TUI of one training run over SSH
   ccface resume ID [--headless]      continue a session from its latest good checkpoint
   ccface fork ID [--at STEP|latest] [--set k=v]...
                                      new session from a checkpoint with changed knobs
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFork(args[1:], stdout, stderr)
 	case args[0] == "sessions":
 		err = cmdSessions(args[1:], stdout, stderr)
+	case args[0] == "serve":
+		err = cmdServe(args[1:], stdout, stderr)
 	case args[0] == "compare":
 		err = cmdCompare(args[1:], stdout, stderr)
 	case args[0] == "export":

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ccface/ccface/datasets"
 )
@@ -115,30 +116,26 @@ func Values(c *Config) map[string]string {
 // DescribeKnobs renders the knob table for `ccface knobs` and the README.
 func DescribeKnobs(c *Config) string {
 	var b strings.Builder
-	groups := map[string][]Knob{}
-	var order []string
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	group := ""
 	for _, k := range Knobs {
-		if _, ok := groups[k.Group]; !ok {
-			order = append(order, k.Group)
+		if k.Group != group {
+			group = k.Group
+			fmt.Fprintf(tw, "[%s]\n", group)
 		}
-		groups[k.Group] = append(groups[k.Group], k)
-	}
-	for _, g := range order {
-		fmt.Fprintf(&b, "[%s]\n", g)
-		for _, k := range groups[g] {
-			live := "     "
-			if k.Live {
-				live = "live "
-			}
-			rng := ""
-			if len(k.Options) > 0 {
-				rng = strings.Join(k.Options, "|")
-			} else if k.Max > k.Min {
-				rng = fmt.Sprintf("%g..%g", k.Min, k.Max)
-			}
-			fmt.Fprintf(&b, "  %-16s %s %-10s %-22s %s\n", k.Name, live, k.Get(c), rng, k.Help)
+		live := ""
+		if k.Live {
+			live = "live"
 		}
+		rng := ""
+		if len(k.Options) > 0 {
+			rng = " (" + strings.Join(k.Options, "|") + ")"
+		} else if k.Max > k.Min {
+			rng = fmt.Sprintf(" (%g..%g)", k.Min, k.Max)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", k.Name, live, k.Get(c), k.Help, rng)
 	}
+	tw.Flush()
 	return b.String()
 }
 

@@ -40,9 +40,10 @@ func BenchmarkServeClients(b *testing.B) {
 func benchClients(b *testing.B, n int) {
 	r := newRig(b, func(c *Config) { c.MaxClients = 16; c.Redraw = benchRedraw() })
 	r.fake.start(3000)
-	stop := make(chan struct{})
-	defer close(stop)
+	stop, fed := make(chan struct{}), make(chan struct{})
+	defer func() { close(stop); <-fed }() // before the rig's cleanup closes the fake's channel
 	go func() {
+		defer close(fed)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {

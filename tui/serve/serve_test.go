@@ -255,10 +255,17 @@ func TestBadClientsDoNotHoldUpTheRun(t *testing.T) {
 	// changing and the silent client's SSH window (2 MiB) runs out; no emit
 	// may wait for any client.
 	stop := make(chan struct{})
+	slowest := make(chan time.Duration, 1)
 	var stopOnce sync.Once
 	halt := func() { stopOnce.Do(func() { close(stop) }) }
-	defer halt()
-	slowest := make(chan time.Duration, 1)
+	defer func() { // the emitter must be done before the rig's cleanup closes the fake's channel
+		halt()
+		select {
+		case w := <-slowest:
+			slowest <- w
+		case <-time.After(waitFor):
+		}
+	}()
 	go func() {
 		var worst time.Duration
 		defer func() { slowest <- worst }()
