@@ -35,7 +35,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	maxClients := fs.Int("max-clients", 8, "most clients connected at once")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "disconnect a client after this long without a key press (0: never)")
 	linger := fs.Duration("linger", 5*time.Minute, "after the run ends, keep serving its final screen this long (0: exit at once)")
-	redraw := fs.Duration("redraw", 250*time.Millisecond, "how often each client's screen follows the run (lower costs the training more CPU per client)")
+	redraw := fs.Duration("redraw", 500*time.Millisecond, "how often each client's screen follows the run (lower costs the training more CPU per client)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

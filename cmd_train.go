@@ -121,7 +121,7 @@ func (r *liveRun) drive(headless bool, w io.Writer) error {
 	if headless {
 		err = runHeadless(r.eng, r.hub, r.sess.Dir, w)
 	} else {
-		err = runTUI(r.eng, r.hub, r.sess)
+		err = runTUI(r.eng, r.hub, r.sess, r.overlays)
 	}
 	if ferr := r.finish(); ferr != nil && err == nil {
 		err = ferr
@@ -130,10 +130,10 @@ func (r *liveRun) drive(headless bool, w io.Writer) error {
 }
 
 // runTUI drives the run from the terminal UI; logs go to the session.
-func runTUI(eng *train.Engine, hub *engine.Hub, sess *sessions.Session) error {
+func runTUI(eng *train.Engine, hub *engine.Hub, sess *sessions.Session, overlays []tui.Overlay) error {
 	view, cancel := hub.Subscribe()
 	defer cancel()
-	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess)})
+	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
 	if _, err := tea.NewProgram(model, tea.WithAltScreen()).Run(); err != nil {
 		eng.Stop("tui error")
 		return err
@@ -180,12 +180,16 @@ func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, w io.Writer) er
 func cmdSessions(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sessions", stderr)
 	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	pick := fs.Bool("pick", false, "choose a session to resume or fork (and sessions to overlay) in a picker")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
 		return err
+	}
+	if *pick {
+		return pickSession(root, stdout, stderr)
 	}
 	list, warnings, err := sessions.List(root)
 	if err != nil {

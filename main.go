@@ -25,7 +25,8 @@ Usage:
   ccface resume ID [--headless]      continue a session from its latest good checkpoint
   ccface fork ID [--at STEP|latest] [--set k=v]...
                                      new session from a checkpoint with changed knobs
-  ccface sessions                    list sessions
+  ccface sessions [--pick]           list sessions
+  ccface pick                        choose a session to resume or fork, and sessions to overlay
   ccface compare [--data D] [--methods a,b] [--seeds N] [--teacher ID] [--out DIR]
                                      method vs ablations vs baselines, same data and seeds
   ccface export ID... [--format png|svg|pdf] [--out DIR] [--smooth A] [--only NAMES]
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdResume(args[1:], stdout, stderr)
 	case args[0] == "fork":
 		err = cmdFork(args[1:], stdout, stderr)
+	case args[0] == "pick":
+		err = cmdPick(args[1:], stdout, stderr)
 	case args[0] == "sessions":
 		err = cmdSessions(args[1:], stdout, stderr)
 	case args[0] == "serve":

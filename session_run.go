@@ -12,6 +12,7 @@ import (
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/tui"
 )
 
 // liveRun is a training engine bound to its session: its events are
@@ -24,7 +25,8 @@ type liveRun struct {
 	unlock func() error
 	cancel context.CancelFunc
 
-	bestCkpt string // path of the checkpoint of the best LR rank-1 (loop goroutine only)
+	bestCkpt string        // path of the checkpoint of the best LR rank-1 (loop goroutine only)
+	overlays []tui.Overlay // recorded runs the TUI draws under the live curves (ccface pick)
 }
 
 // sessionsRoot resolves --sessions or the default.

@@ -22,7 +22,7 @@ PY=${PY:-/usr/bin/python3}
 
 bin=$(mktemp -d)/nn.test
 go test -c ${TAGS:+-tags "$TAGS"} -o "$bin" ./engine/nn
-echo "ccface: $(go version | cut -d' ' -f3), tags='${TAGS}', width $WIDTH, $REPLICAS replicas; PyTorch: $THREADS threads"
+echo "ccface: $(go version | cut -d' ' -f3), tags='${TAGS}', width $WIDTH, $REPLICAS replicas; PyTorch: $THREADS threads; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 ours=() theirs=()
 for r in $(seq "$RUNS"); do
@@ -32,13 +32,15 @@ for r in $(seq "$RUNS"); do
   rss=$(awk '{for (i = 2; i <= NF; i++) if ($i == "peak-RSS-MiB") print $(i-1)}' <<<"$line")
   bop=$(awk '{for (i = 2; i <= NF; i++) if ($i == "B/op") print $(i-1)}' <<<"$line")
   gf=$(awk '{for (i = 2; i <= NF; i++) if ($i == "GFLOP/s") print $(i-1)}' <<<"$line")
+  cpu=$(awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ms/step") print $(i-1)}' <<<"$line")
   t=$(OMP_NUM_THREADS=$THREADS "$PY" bench/torch_peer.py --threads "$THREADS" --width "$WIDTH" \
     --depth "$DEPTH" --steps "$STEPS" 2>/dev/null | grep '^RESULT')
   p=$(sed -n 's/.* img\/s=\([0-9.]*\).*/\1/p' <<<"$t")
   prss=$(sed -n 's/.* peakRSS=\([0-9]*\)MiB.*/\1/p' <<<"$t")
+  pcpu=$(sed -n 's/.* cpu-ms\/step=\([0-9.]*\).*/\1/p' <<<"$t")
   ours+=("$o") theirs+=("$p")
-  printf 'round %d: ccface %8.1f img/s (%s GFLOP/s, %s B/step, peak RSS %s MiB)   PyTorch %8.1f img/s (peak RSS %s MiB)\n' \
-    "$r" "$o" "$gf" "$bop" "$rss" "$p" "$prss"
+  printf 'round %d: ccface %7.1f img/s (%s cpu-ms/step, %s GFLOP/s, %s B/step, peak RSS %s MiB)  PyTorch %7.1f img/s (%s cpu-ms/step, peak RSS %s MiB)\n' \
+    "$r" "$o" "$cpu" "$gf" "$bop" "$rss" "$p" "$pcpu" "$prss"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }

@@ -122,13 +122,16 @@ def step(i):
 for i in range(args.warmup):
     step(i)
 times = []
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
 for i in range(args.steps):
     t = time.perf_counter()
     l = step(i)
     times.append(time.perf_counter() - t)
-cpu = resource.getrusage(resource.RUSAGE_SELF)
+ru = resource.getrusage(resource.RUSAGE_SELF)
+cpu_ms = 1e3 * (ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime) / args.steps
 med = statistics.median(times)
 ips = args.bs / med
-rss = cpu.ru_maxrss
+rss = ru.ru_maxrss
 print(f"RESULT torch={torch.__version__} threads={args.threads} width={args.width} depth={args.depth} bs={args.bs} "
-      f"median_step={med:.4f}s min={min(times):.4f}s img/s={ips:.1f} peakRSS={rss / 1024:.0f}MiB loss={l:.3f}")
+      f"median_step={med:.4f}s min={min(times):.4f}s img/s={ips:.1f} cpu-ms/step={cpu_ms:.1f} "
+      f"peakRSS={rss / 1024:.0f}MiB loss={l:.3f}")

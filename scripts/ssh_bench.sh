@@ -12,7 +12,7 @@
 # in events.jsonl at the start and end of each window, over the wall time.
 #
 # Usage: scripts/ssh_bench.sh [rounds=3] [seconds-per-window=20]
-#        CCFACE=/path/to/ccface PRESET=tiny scripts/ssh_bench.sh 4 30
+#        CCFACE=/path/to/ccface PRESET=tiny REDRAW=250ms scripts/ssh_bench.sh 4 30
 # Needs: go, ssh, ssh-keygen, script (util-linux), jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ cp "$work/key.pub" "$work/operators"
 
 "$CCFACE" serve --preset "$preset" --set teacher.epochs=1000 --set teacher.batch="$batch" \
 	--sessions "$work/sessions" --listen "127.0.0.1:$port" --authorized-keys "$work/operators" \
-	--idle-timeout 0 --linger 0 --max-clients 16 >"$work/serve.out" 2>"$work/serve.err" &
+	--idle-timeout 0 --linger 0 --max-clients 16 ${REDRAW:+--redraw "$REDRAW"} >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 for _ in $(seq 600); do grep -q "^serving on" "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
 sess=$(awk '/^session /{print $2; exit}' "$work/serve.out")
@@ -105,4 +105,4 @@ for n in 0 1 5; do
 done
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "($(nproc) cores; preset $preset, batch $batch; $rounds rounds of ${secs}s windows)"
+echo "($(nproc) cores; preset $preset, batch $batch; redraw ${REDRAW:-default}; $rounds rounds of ${secs}s windows)"

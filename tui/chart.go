@@ -73,10 +73,11 @@ func chartSpecs(lrPx int) []chartSpec {
 
 // chartOpts are the user's view settings; they are part of the chart cache key.
 type chartOpts struct {
-	byEpoch bool
-	smooth  bool
-	weight  float64 // EMA weight in [0, 1)
-	window  float64 // show the last window steps; 0 shows all
+	byEpoch  bool
+	smooth   bool
+	weight   float64 // EMA weight in [0, 1)
+	window   float64 // show the last window steps; 0 shows all
+	overlays bool    // draw the overlays (Options.Overlays) under the live curves
 }
 
 // xWindow returns the x range every chart shows and the first step shown.
@@ -106,14 +107,16 @@ func (s *store) xWindow(o chartOpts) (lo, hi, stepLo float64, ok bool) {
 	if ok && hi <= lo {
 		hi = lo + 1
 	}
+	lo, hi, ok = s.overlayWindow(o, stepLo, lo, hi, ok)
 	return lo, hi, stepLo, ok
 }
 
 type seriesData struct {
-	spec   seriesSpec
-	xs, ys []float64
-	last   float64
-	has    bool
+	spec    seriesSpec
+	xs, ys  []float64
+	last    float64
+	has     bool
+	overlay int // 0: the live run; n: Options.Overlays[n-1], drawn dashed under it
 }
 
 // renderCharts draws the stacked charts (rows[i] plot rows each, plus a
@@ -142,13 +145,14 @@ func renderCharts(st styles, s *store, specs []chartSpec, rows []int, w int, o c
 			}
 			data = append(data, d)
 		}
+		data = append(data, overlaySeries(s, spec, stepLo, lo, hi, o)...)
 		var notes []string
 		for _, n := range spec.notes {
 			if t := s.points[n.key]; t != nil && t.set && !(n.key == engine.MMarginStd && t.last == 0) {
 				notes = append(notes, n.label+fmtVal(t.last))
 			}
 		}
-		out = append(out, chartTitle(st, spec, data, notes, w))
+		out = append(out, chartTitle(st, spec, data, notes, overlayLegend(st, s, data), w))
 		out = append(out, plot(st, spec, data, s.markers, w, rows[ci], lo, hi, ok, o.byEpoch)...)
 	}
 	if ok {
@@ -161,14 +165,18 @@ func renderCharts(st styles, s *store, specs []chartSpec, rows []int, w int, o c
 
 // chartTitle is the chart's name and legend: a coloured bar per series with
 // its latest reported value (raw, even when the curve is smoothed).
-func chartTitle(st styles, spec chartSpec, data []seriesData, notes []string, w int) string {
+func chartTitle(st styles, spec chartSpec, data []seriesData, notes []string, overlays string, w int) string {
 	var b strings.Builder
 	b.WriteString(st.title.Render(spec.title))
 	for _, d := range data {
+		if d.overlay > 0 {
+			continue
+		}
 		b.WriteString("  ")
 		b.WriteString(st.fg(d.spec.color).Render("━"))
 		b.WriteString(" " + d.spec.label + " " + fmtVal(d.last))
 	}
+	b.WriteString(overlays)
 	for _, n := range notes {
 		b.WriteString(st.dim.Render("  " + n))
 	}
@@ -219,6 +227,14 @@ func plot(st styles, spec chartSpec, data []seriesData, markers []marker, w, h i
 		// allocates a grid per segment and scales by the expected, not the
 		// viewed, range).
 		grid := graph.NewBrailleGrid(gw, gh, xlo, xhi, ylo, yhi)
+		set := grid.Set
+		if d.overlay > 0 { // dashed: whole cell columns left out (two dots per cell)
+			set = func(p canvas.Point) {
+				if p.X >= 0 && dashKeep(d.overlay, p.X/2) {
+					grid.Set(p)
+				}
+			}
+		}
 		var prev canvas.Point
 		for i := range d.xs {
 			p := grid.GridPoint(canvas.Float64Point{X: d.xs[i], Y: d.ys[i]})
@@ -226,15 +242,20 @@ func plot(st styles, spec chartSpec, data []seriesData, markers []marker, w, h i
 				continue // same dot: nothing to draw (dense tracks map many points to one dot)
 			}
 			if i == 0 {
-				grid.Set(p)
+				set(p)
 			} else {
-				drawLine(prev, p, grid.Set)
+				drawLine(prev, p, set)
 			}
-			if spec.eval { // sparse points: widen each into a visible dash
+			if spec.eval { // sparse points: widen each into a visible dash (never left out)
+				grid.Set(p)
 				grid.Set(canvas.Point{X: p.X + 1, Y: p.Y})
 				grid.Set(canvas.Point{X: p.X - 1, Y: p.Y})
 			}
 			prev = p
+		}
+		if d.overlay > 0 {
+			drawUnder(&lc.Canvas, origin, grid.BraillePatterns(), st.fg(d.spec.color))
+			continue
 		}
 		graph.DrawBraillePatterns(&lc.Canvas, origin, grid.BraillePatterns(), st.fg(d.spec.color))
 	}

@@ -37,6 +37,21 @@
 // with S and a y/n confirmation. Options.ReadOnly viewers cannot steer at
 // all. A server reaches a client's screen with Notice (tea.Program.Send).
 //
+// # Overlays and the session picker
+//
+// Options.Overlays are other sessions' recorded runs (a fork's parent, any
+// session the user marked in the picker). They are folded once, in New, by
+// the same track code as live events (so a long recording is compacted the
+// same way) and never touched by Update. Each chart draws their matching
+// series as dashed braille in a muted shade of the series colour, into
+// cells the live curves left empty, and names them in its legend; their
+// knob and phase markers are not drawn. The o key hides and shows them.
+//
+// NewPicker is a separate tea.Model run before a session opens: a table of
+// sessions (plain rows; tui does not read session directories) to resume,
+// fork (with --at and knob settings, checked by PickerOptions.CheckFork in
+// a Cmd) or mark for overlay. Its final model's Choice says what was picked.
+//
 // # Charts
 //
 // Charts use ntcharts' linechart for the canvas, the y axis and its labels,

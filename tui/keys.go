@@ -15,6 +15,8 @@ type keyMap struct {
 	// Stop is only enabled for clients that detach on quit (Options.Detach):
 	// there q leaves the run going and stopping it is its own key.
 	Stop key.Binding
+	// Overlay toggles Options.Overlays; enabled only when there are some.
+	Overlay key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -42,6 +44,7 @@ func newKeyMap() keyMap {
 		Quit:       b("q", "quit (asks, stops run)", "q"),
 		ForceQuit:  b("ctrl+c", "stop; twice: quit now", "ctrl+c"),
 		Stop:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop the run for all (asks)"), key.WithDisabled()),
+		Overlay:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "overlays on / off"), key.WithDisabled()),
 	}
 }
 
@@ -58,7 +61,7 @@ func (k keyMap) detaching(canStop bool) keyMap {
 // helpColumns lists the bindings for the help overlay, grouped.
 func (k keyMap) helpColumns() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.NextGroup, k.PrevGroup, k.Dec, k.Inc, k.Type},
+		enabled(k.Up, k.Down, k.NextGroup, k.PrevGroup, k.Dec, k.Inc, k.Type, k.Overlay),
 		enabled(k.Pause, k.Checkpoint, k.Eval, k.Export, k.Smooth, k.SmoothDec, k.SmoothInc, k.XAxis, k.Zoom, k.Help, k.Quit, k.ForceQuit, k.Stop),
 	}
 }

@@ -30,6 +30,9 @@ type Options struct {
 	// copy: lifecycle events as received plus point events rebuilt from the
 	// UI's compacted series (see store.events). nil: the key says so.
 	Export func(events []engine.Event) (string, error)
+	// Overlays are other sessions' recorded runs drawn under the live
+	// curves (the o key hides them); see Overlay.
+	Overlays []Overlay
 	// Renderer, if set, styles the screen for one client (wish's
 	// bubbletea.MakeRenderer for SSH sessions); nil uses lipgloss's default.
 	Renderer *lipgloss.Renderer
@@ -185,6 +188,7 @@ func New(tr engine.Trainer, opt Options) tea.Model {
 		cache:      &chartCache{},
 		frameEvery: redrawEvery,
 	}
+	m.initOverlays()
 	return m
 }
 
@@ -504,6 +508,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.opts.smooth, m.opts.weight = true, clampF(m.opts.weight+0.05, 0, 0.99)
 	case key.Matches(k, km.XAxis):
 		m.opts.byEpoch = !m.opts.byEpoch
+	case key.Matches(k, km.Overlay):
+		m.toggleOverlays()
 	case key.Matches(k, km.Zoom):
 		z := zoomWindows()
 		m.zoom = (m.zoom + 1) % len(z)

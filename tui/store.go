@@ -95,6 +95,9 @@ type store struct {
 	life    []engine.Event    // lifecycle events, for export; curves only on the latest eval
 	lastEp  float64           // epoch of the newest point, to place eval points
 	version uint64            // bumped whenever chart data changes
+	// overlays are other sessions' recorded runs, folded once at New and
+	// never changed (see overlay.go); snapshots and exports leave them out.
+	overlays []*overlay
 }
 
 func newStore() *store {

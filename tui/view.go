@@ -412,6 +412,9 @@ func (m Model) footer(w int) string {
 	case m.opt.Detach:
 		hints = "↑↓ knob  ←→ change  ⏎ type  p pause  c ckpt  e eval  x export  s ema  t x-axis  z zoom  ? help  q detach  S stop"
 	}
+	if m.keys.Overlay.Enabled() {
+		hints = strings.Replace(hints, "z zoom", "z zoom  o overlays", 1)
+	}
 	return st.dim.Render(ansi.Truncate(hints, w, "…"))
 }
 

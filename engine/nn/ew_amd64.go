@@ -20,6 +20,12 @@ func maskCopy512(dst, out, grad *float32, n int)
 //go:noescape
 func addRelu512(dst, r, h *float32, n int, b float32)
 
+//go:noescape
+func pool2x2F512(out *float32, arg *uint8, in *float32, rows, w int)
+
+//go:noescape
+func pool2x2B512(dx *float32, arg *uint8, grad *float32, rows, w int)
+
 // ewAVX512 says whether the element-wise loops run as AVX-512 (fixed at
 // start-up, read-only after).
 var ewAVX512 = func() bool { _, avx512 := cpuKernels(); return avx512 }()

@@ -60,3 +60,52 @@ func TestElementwiseAVX512MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolAVX512MatchesGo checks the AVX-512 pool against the Go loops on
+// widths below, at and above a 32-column chunk, with ties (values are
+// quantised) and zeros, forward (max and winner) and backward.
+func TestPoolAVX512MatchesGo(t *testing.T) {
+	if !ewAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewSource(8))
+	for _, w := range []int{2, 4, 6, 8, 16, 30, 32, 34, 64, 66} {
+		for _, sh := range [][3]int{{1, 1, 2}, {2, 3, 4}} {
+			c, n, h := sh[0], sh[1], sh[2]
+			x := make([]float32, c*n*h*w)
+			for i := range x {
+				x[i] = float32(max(0, rng.Intn(7)-2)) // ties and zeros
+			}
+			run := func() (out, dx []float32, arg []uint8) {
+				st := &poolState{}
+				y, err := poolOp{opBase{"p"}, st}.Do(denseOf(x, c, n, h, w))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := make([]float32, len(y.Data().([]float32)))
+				for i := range g {
+					g[i] = float32(i + 1)
+				}
+				d, err := poolGradOp{opBase{"pg"}, st}.Do(denseOf(x, c, n, h, w), denseOf(g, c, n, h/2, w/2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return append([]float32(nil), y.Data().([]float32)...), append([]float32(nil), d.Data().([]float32)...), append([]uint8(nil), st.arg...)
+			}
+			ao, ad, aa := run()
+			ewAVX512 = false
+			go_, gd, ga := run()
+			ewAVX512 = true
+			for i := range go_ {
+				if ao[i] != go_[i] || aa[i] != ga[i] {
+					t.Fatalf("w=%d %v: out[%d] = %v (winner %d), Go %v (winner %d)", w, sh, i, ao[i], aa[i], go_[i], ga[i])
+				}
+			}
+			for i := range gd {
+				if ad[i] != gd[i] {
+					t.Fatalf("w=%d %v: dx[%d] = %v, Go %v", w, sh, i, ad[i], gd[i])
+				}
+			}
+		}
+	}
+}

@@ -403,9 +403,14 @@ func (o poolOp) Do(vals ...G.Value) (G.Value, error) {
 	res := o.st.out.dense(sh[0], sh[1], oh, ow)
 	out := o.st.out.data
 	if len(o.st.arg) != len(out) {
-		o.st.arg = make([]uint8, len(out))
+		// 16 bytes of slack: the AVX-512 backward reads args 16 at a time.
+		o.st.arg = make([]uint8, len(out), len(out)+16)
 	}
 	arg := o.st.arg
+	if ewAVX512 && len(out) > 0 {
+		pool2x2F512(&out[0], &arg[0], &x[0], planes*oh, w)
+		return res, nil
+	}
 	for p := 0; p < planes; p++ {
 		in := x[p*h*w:][:h*w]
 		for y := 0; y < oh; y++ {
@@ -468,6 +473,10 @@ func (o poolGradOp) Do(vals ...G.Value) (G.Value, error) {
 	res := o.st.dx.dense(sh...)
 	dx := o.st.dx.data
 	arg := o.st.arg
+	if ewAVX512 && len(g) > 0 {
+		pool2x2B512(&dx[0], &arg[0], &g[0], planes*oh, w)
+		return res, nil
+	}
 	for p := 0; p < planes; p++ {
 		d := dx[p*h*w:][:h*w]
 		for y := 0; y < oh; y++ {

@@ -39,7 +39,7 @@
 // The engine never waits for a client: the hub queues per subscriber, so a
 // slow, hung or tiny-window client costs only its own goroutines and queue.
 // What a client does cost is CPU, mostly redrawing charts; so its events
-// are merged and handed to its TUI at most every Config.Redraw (250 ms by
+// are merged and handed to its TUI at most every Config.Redraw (500 ms by
 // default, see throttle); BenchmarkServeClients measures the rest.
 // Each client's tea.Program runs on its session's goroutine; everything the
 // server sends it (notices, quit) goes through Program.Send on a separate

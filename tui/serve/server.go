@@ -41,7 +41,7 @@ type Config struct {
 	// for this long (default 30s): suspended, or its network is gone.
 	StallTimeout time.Duration
 	// Redraw is how often a client's screen follows the run (default
-	// 250ms): its events are merged and handed to its TUI at most this
+	// 500ms): its events are merged and handed to its TUI at most this
 	// often, and redrawing is most of what a client costs the server (see
 	// BenchmarkServeClients). Key presses are answered at once.
 	Redraw time.Duration
@@ -56,7 +56,7 @@ type Config struct {
 const (
 	defaultMaxClients   = 8
 	defaultStallTimeout = 30 * time.Second
-	defaultRedraw       = 250 * time.Millisecond
+	defaultRedraw       = 500 * time.Millisecond
 	// quitGrace is how long a client's program has to quit on its own
 	// before its connection is closed under it.
 	quitGrace = 2 * time.Second

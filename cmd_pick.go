@@ -1,0 +1,172 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/tui"
+)
+
+// cmdPick is `ccface pick` (and `ccface sessions --pick`): choose a session
+// in the TUI's session picker, then resume or fork it in the TUI with the
+// sessions marked to overlay drawn under its curves.
+func cmdPick(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("pick", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	return pickSession(root, stdout, stderr)
+}
+
+// pickSession runs the picker over the sessions in root and then the
+// chosen resume or fork. Cancelling the picker is not an error.
+func pickSession(root string, stdout, stderr io.Writer) error {
+	list, warnings, err := sessions.List(root)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		fmt.Fprintf(stdout, "no sessions in %s: start one with `ccface` or `ccface train --headless`\n", root)
+		return nil
+	}
+	picker := tui.NewPicker(pickerRows(root, list), tui.PickerOptions{
+		Root:      root,
+		Notes:     warnings,
+		CheckFork: func(id string, at int64, sets []string) error { return checkFork(root, id, at, sets) },
+	})
+	final, err := tea.NewProgram(picker, tea.WithAltScreen()).Run()
+	if err != nil {
+		return err
+	}
+	choice, ok := final.(tui.Picker).Choice()
+	if !ok {
+		return nil
+	}
+	overlays := loadOverlays(root, choice.Overlays, stderr)
+	var r *liveRun
+	switch choice.Action {
+	case tui.PickResume:
+		r, err = resumeRun(root, choice.ID, stdout)
+	case tui.PickFork:
+		r, err = forkRun(root, choice.ID, choice.At, choice.Sets, stdout)
+	default:
+		return fmt.Errorf("picker: unknown action %q", choice.Action)
+	}
+	if err != nil {
+		return err
+	}
+	return driveOverlaid(r, overlays, stdout)
+}
+
+// driveOverlaid is r.drive(false, w) with overlays drawn under the live
+// curves.
+func driveOverlaid(r *liveRun, overlays []tui.Overlay, w io.Writer) error {
+	r.overlays = overlays
+	return r.drive(false, w)
+}
+
+// pickerRows turns session summaries into the picker's plain rows, with
+// each session's checkpoint steps for the fork prompt.
+func pickerRows(root string, list []sessions.Summary) []tui.PickerRow {
+	rows := make([]tui.PickerRow, len(list))
+	for i, s := range list {
+		rows[i] = tui.PickerRow{
+			ID: s.ID, Name: s.Name, Created: s.Created.Local(), Data: s.Data, Method: s.Method,
+			Phase: s.Phase, Step: s.Step, BestLRRank1: s.BestLRRank1, BestLRSize: s.BestLRSize,
+			State: s.State, Parent: s.Parent, ParentStep: s.ParentStep,
+		}
+		sess, err := sessions.Open(root, s.Dir)
+		if err != nil {
+			continue // Checkpoints stays nil: unknown
+		}
+		cps, err := sess.Checkpoints()
+		if err != nil {
+			continue
+		}
+		rows[i].Checkpoints = make([]int64, len(cps))
+		for j, c := range cps {
+			rows[i].Checkpoints[j] = c.Step
+		}
+	}
+	return rows
+}
+
+// checkFork checks a fork the way sessions.Fork will make it, before the
+// picker closes: a checkpoint at or before at, and sets valid on the
+// config the session had at that checkpoint. It reads the session's log.
+func checkFork(root, id string, at int64, sets []string) error {
+	sess, err := sessions.Open(root, id)
+	if err != nil {
+		return err
+	}
+	cps, err := sess.Checkpoints()
+	if err != nil {
+		return err
+	}
+	step := int64(-1)
+	for _, c := range cps {
+		if at < 0 || c.Step <= at {
+			step = c.Step
+		}
+	}
+	if step < 0 {
+		if at < 0 {
+			return fmt.Errorf("%s has no checkpoint to fork from", id)
+		}
+		return fmt.Errorf("%s has no checkpoint at or before step %d", id, at)
+	}
+	cfg, err := sess.ConfigAt(step)
+	if err != nil {
+		return err
+	}
+	return engine.ApplySet(&cfg, sets)
+}
+
+// loadOverlays reads the recorded runs of the sessions ids for the TUI to
+// draw under the live curves: each one's timeline (what a resume kept), so
+// a killed and resumed run is one curve. A session that cannot be read is
+// left out with a warning: an overlay is never worth refusing to train.
+func loadOverlays(root string, ids []string, warn io.Writer) []tui.Overlay {
+	var out []tui.Overlay
+	for _, id := range ids {
+		sess, err := sessions.Open(root, id)
+		if err == nil {
+			var events []engine.Event
+			var warnings []string
+			events, warnings, err = sessions.ReadEvents(sess.Dir)
+			for _, w := range warnings {
+				fmt.Fprintf(warn, "warning: overlay %s: %s\n", id, w)
+			}
+			if err == nil && len(events) == 0 {
+				err = errors.New("no recorded events")
+			}
+			if err == nil {
+				kept, _ := sessions.Timeline(events)
+				name := sess.Manifest.Name
+				if name == "" {
+					name = sess.Manifest.ID
+				}
+				out = append(out, tui.Overlay{Name: name, Events: kept})
+				continue
+			}
+		}
+		fmt.Fprintf(warn, "warning: overlay %s left out: %v\n", id, err)
+	}
+	return out
+}
