@@ -40,7 +40,7 @@ Usage:
 
 Training flags:
   --data synth|DIR     built-in synthetic faces (default) or an image folder (DIR/<identity>/<image>)
-  --preset tiny|default
+  --preset tiny|default|real
   --set key=value      set any knob; repeatable (see ccface knobs)
   --sessions DIR       where sessions live (default: ccface/sessions in your data directory)
   --name NAME          a name for the session

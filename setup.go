@@ -19,7 +19,7 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "synth", "synth, or an image folder with one sub-folder per identity")
-	fs.StringVar(&f.preset, "preset", "default", "tiny or default")
+	fs.StringVar(&f.preset, "preset", "default", "tiny, default, or real (small real face sets)")
 	fs.StringVar(&f.sessions, "sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	fs.StringVar(&f.name, "name", "", "a name for the session")
 	fs.Func("set", "key=value: set a knob (repeatable; `ccface knobs` lists them)", func(s string) error {

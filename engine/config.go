@@ -140,10 +140,10 @@ func Default() Config {
 }
 
 // Presets names the presets Preset knows.
-var Presets = []string{"tiny", "default"}
+var Presets = []string{"tiny", "default", "real"}
 
-// Preset returns a named preset; unknown names fall back to Default after
-// Validate-like checking in ParsePreset.
+// Preset returns a named preset (see Presets); any other name gives the
+// default one. ParsePreset refuses unknown names.
 func Preset(name string) Config {
 	c := Config{
 		Seed:    1,
@@ -163,6 +163,13 @@ func Preset(name string) Config {
 		},
 	}
 	ApplyMethod(&c, "ccface")
+	if name == "real" {
+		// Small real sets (a few thousand crops): a wider net, and METHOD.md's
+		// recipe of 10 epochs at m=0 then a 10-epoch ramp.
+		c.Model.Width = 16
+		c.Teacher = PhaseConfig{Epochs: 40, Batch: 64, MarginWarmup: 10, MarginRamp: 10, LRWarmup: 1}
+		c.Student = PhaseConfig{Epochs: 10, Batch: 64, LRWarmup: 0.5}
+	}
 	if name == "tiny" {
 		c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID = 60, 30, 16
 		c.Model = ModelConfig{Width: 8, Depth: 1, Embed: 64}

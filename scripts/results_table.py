@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Compact markdown table from a `ccface compare` compare.json, with the
+per-seed (paired) difference to proxyless at the smallest LR size:
+    python3 scripts/results_table.py ccface-compare/compare.json"""
+import json, statistics, sys
+
+data = json.load(open(sys.argv[1]))
+res, per_seed = data["results"], data["per_seed"]
+order = ["teacher", "ccface", "ccface-noadapt", "ccface-noacr", "proxyless", "arcface-aug", "feature-kd"]
+methods = [m for m in order if m in res] + [m for m in res if m not in order]
+sizes = sorted(data["config"]["eval"]["lr_sizes"], reverse=True)
+small = sizes[-1]
+cols = [("HR ver", "hr.verif_acc"), ("HR r1", "hr.rank1")]
+cols += [(f"{s}px r1", f"lr{s}.rank1") for s in sizes]
+cols += [(f"{small}px r5", f"lr{small}.rank5"), (f"{small}px mAP", f"lr{small}.map"),
+         (f"HR-{small}px ver", f"hrlr{small}.verif_acc")]
+key = f"lr{small}.rank1"
+print("| method | " + " | ".join(c for c, _ in cols) + f" | {small}px r1 vs proxyless (paired) |")
+print("|---|" + "---|" * (len(cols) + 1))
+for m in methods:
+    row = []
+    for _, k in cols:
+        c = res[m].get(k, {"n": 0})
+        row.append(f"{c['mean']:.1f} ± {c['std']:.1f}" if c["n"] else "-")
+    diff = "-"
+    if "proxyless" in per_seed and m != "proxyless":
+        d = [100 * (a[key] - b[key]) for a, b in zip(per_seed[m], per_seed["proxyless"]) if key in a and key in b]
+        if d:
+            sd = statistics.pstdev(d) if len(d) > 1 else 0.0
+            diff = f"{statistics.mean(d):+.1f} ± {sd:.1f}"
+    print(f"| {m} | " + " | ".join(row) + f" | {diff} |")
