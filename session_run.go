@@ -123,7 +123,7 @@ func resumeRun(root, id string, w io.Writer) (*liveRun, error) {
 		return fail(fmt.Errorf("%s: checkpoint at step %d: %w", sess.Dir, step, err))
 	}
 	fmt.Fprintf(w, "resuming %s from step %d\n", sess.Manifest.ID, step)
-	r.start(eng)
+	r.start(eng, priorEvents(sess, step)...)
 	return r, nil
 }
 
@@ -164,7 +164,7 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 		return nil, fmt.Errorf("fork of %s at step %d (new session %s left for inspection): %w", parent.Manifest.ID, step, child.Dir, err)
 	}
 	fmt.Fprintf(w, "forked %s at step %d into %s\n", parent.Manifest.ID, step, child.Manifest.ID)
-	r.start(eng)
+	r.start(eng, priorEvents(child, step)...)
 	// Its own first checkpoint holds the changed knobs, so a resume of the
 	// child never falls back to the parent's copy.
 	if err := eng.Checkpoint("fork"); err != nil {
@@ -191,9 +191,27 @@ func createLocked(root string, m sessions.Manifest) (*sessions.Session, func() e
 	return sess, unlock, nil
 }
 
-func (r *liveRun) start(eng *train.Engine) {
+// priorEvents returns a session's recorded timeline up to step, so the
+// screens of a resumed or forked run show its whole history, knob changes
+// included. A log that cannot be read only costs the history.
+func priorEvents(sess *sessions.Session, step int64) []engine.Event {
+	events, _, err := sessions.ReadEvents(sess.Dir)
+	if err != nil {
+		return nil
+	}
+	kept, _ := sessions.Timeline(events)
+	var out []engine.Event
+	for _, ev := range kept {
+		if ev.Step <= step && ev.Kind != engine.KindDone && ev.Kind != engine.KindFailed {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func (r *liveRun) start(eng *train.Engine, prior ...engine.Event) {
 	r.eng = eng
-	r.hub = engine.NewHub(eng)
+	r.hub = engine.NewHub(eng, prior...)
 	r.rec = newRecorder(r.sess, r.hub)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -248,7 +266,7 @@ type recorder struct {
 func newRecorder(sess *sessions.Session, hub *engine.Hub) *recorder {
 	rec := &recorder{sess: sess, seen: -1, end: make(chan struct{})}
 	rec.cond = sync.NewCond(&rec.mu)
-	sub, _ := hub.Subscribe()
+	sub, _ := hub.SubscribeRun()
 	go rec.run(sub)
 	return rec
 }

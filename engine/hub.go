@@ -10,13 +10,16 @@ type Hub struct {
 	tr      Trainer
 	mu      sync.Mutex
 	history []Event
+	prior   int // leading history events that came from before this run
 	subs    map[*subscriber]struct{}
 	closed  bool
 }
 
-// NewHub starts forwarding tr's events.
-func NewHub(tr Trainer) *Hub {
-	h := &Hub{tr: tr, subs: map[*subscriber]struct{}{}}
+// NewHub starts forwarding tr's events. prior events (the recorded
+// history of a resumed run) are replayed to every subscriber before the
+// run's own, so curves and knob markers start where the run began.
+func NewHub(tr Trainer, prior ...Event) *Hub {
+	h := &Hub{tr: tr, subs: map[*subscriber]struct{}{}, history: append([]Event(nil), prior...), prior: len(prior)}
 	go h.run()
 	return h
 }
@@ -40,11 +43,17 @@ func (h *Hub) run() {
 
 // Subscribe returns a Trainer whose Events replay the history and then
 // follow the run; cancel releases it (its channel then closes).
-func (h *Hub) Subscribe() (tr Trainer, cancel func()) {
+func (h *Hub) Subscribe() (tr Trainer, cancel func()) { return h.subscribe(0) }
+
+// SubscribeRun is Subscribe without the prior events: only what this run
+// emits (a session recorder appends exactly these).
+func (h *Hub) SubscribeRun() (tr Trainer, cancel func()) { return h.subscribe(h.prior) }
+
+func (h *Hub) subscribe(from int) (tr Trainer, cancel func()) {
 	s := &subscriber{Trainer: h.tr, out: make(chan []Event), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	h.mu.Lock()
-	if len(h.history) > 0 {
-		s.push(append([]Event(nil), h.history...))
+	if len(h.history) > from {
+		s.push(append([]Event(nil), h.history[from:]...))
 	}
 	if h.closed {
 		s.finish()

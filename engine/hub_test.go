@@ -53,3 +53,19 @@ func TestHubReplaysHistoryAndNeverWaitsForSlowSubscribers(t *testing.T) {
 	}
 	cancelStalled()
 }
+
+func TestHubReplaysPriorEventsExceptToRunSubscribers(t *testing.T) {
+	src := chanTrainer{ch: make(chan []Event)}
+	prior := []Event{{Kind: KindPoint, Step: 1}, {Kind: KindHyper, Step: 2, Knob: "margin", Old: "0.4", New: "0.3"}}
+	h := NewHub(src, prior...)
+	all, _ := h.Subscribe()
+	own, _ := h.SubscribeRun()
+	src.ch <- []Event{{Kind: KindStart, Step: 2}}
+	close(src.ch)
+	if got := drain(t, all); len(got) != 3 || got[1].Knob != "margin" || got[2].Kind != KindStart {
+		t.Fatalf("a viewer got %+v, want the prior events then the run's", got)
+	}
+	if got := drain(t, own); len(got) != 1 || got[0].Kind != KindStart {
+		t.Fatalf("a run subscriber got %+v, want only the run's events", got)
+	}
+}
