@@ -274,7 +274,7 @@ func scalarOf(v G.Value) (float64, error) {
 // buildACR adds the cross-resolution branch on the first rows of the
 // un-normalised embedding emb [N,E] and returns its loss node. pred may be
 // nil (no predictor: the branch reads the student's own embedding).
-func buildACR(emb, wn *G.Node, rows int, pred []*G.Node, acr *ACR) (*G.Node, error) {
+func buildACR(emb, wn *G.Node, rows int, pred []*G.Node, acr *ACR, ws *workspace) (*G.Node, error) {
 	x, err := G.Slice(emb, G.S(0, rows))
 	if err != nil {
 		return nil, err
@@ -308,11 +308,7 @@ func buildACR(emb, wn *G.Node, rows int, pred []*G.Node, acr *ACR) (*G.Node, err
 	if err != nil {
 		return nil, err
 	}
-	wnT, err := G.Transpose(wn)
-	if err != nil {
-		return nil, err
-	}
-	c, err := G.Mul(z, wnT)
+	c, err := newMM("acr-cosine", ws, false, true, z, wn)
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 		for _, p := range spec.Predictor {
 			pnodes = append(pnodes, bind(p))
 		}
-		acr, err := buildACR(emb, wn, spec.ACRRows, pnodes, n.ACR)
+		acr, err := buildACR(emb, wn, spec.ACRRows, pnodes, n.ACR, n.ws)
 		if err != nil {
 			return nil, err
 		}
