@@ -54,7 +54,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := &comparison{root: root, w: stdout, key: configKey(base), total: *seeds * (len(methods) + 1)}
+	c := &comparison{root: root, w: stdout, total: *seeds * (len(methods) + 1)}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
@@ -123,11 +123,12 @@ func parseMethods(s string) ([]string, error) {
 	return out, nil
 }
 
-// configKey names a configuration apart from its method and seed.
+// configKey names a run's configuration apart from its seed and method
+// name (both are in the session name), so a rerun finds exactly the runs it
+// would repeat; the knobs a method sets (policy, acr) stay in the key.
 func configKey(cfg engine.Config) string {
 	c := cfg.Clone()
 	c.Method, c.Seed = "", 0
-	c.Hyper.Policy, c.Hyper.ACR = "", ""
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:4])
@@ -136,7 +137,6 @@ func configKey(cfg engine.Config) string {
 type comparison struct {
 	root      string
 	w         io.Writer
-	key       string
 	done      int
 	total     int
 	interrupt <-chan os.Signal
@@ -146,7 +146,7 @@ type comparison struct {
 // training it unless a finished session of that name exists.
 func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([]byte, *engine.Event, error) {
 	c.done++
-	name := fmt.Sprintf("compare-%s-seed%d-%s", c.key, cfg.Seed, label)
+	name := fmt.Sprintf("compare-%s-seed%d-%s", configKey(cfg), cfg.Seed, label)
 	list, _, err := sessions.List(c.root)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err

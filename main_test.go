@@ -207,3 +207,19 @@ func TestKnobHistorySurvivesResume(t *testing.T) {
 		t.Errorf("the resumed run's screens did not get the change at step %d", changedAt)
 	}
 }
+
+// TestCompareKeysEveryKnobTheRunUses: runs differing only in a knob that
+// a method sets (here the margin policy) must not share a session name.
+func TestCompareKeysEveryKnobTheRunUses(t *testing.T) {
+	a := engine.Default()
+	b := a.Clone()
+	b.Hyper.Policy = "resolution"
+	if configKey(a) == configKey(b) {
+		t.Fatal("two margin policies share a compare key")
+	}
+	c := a.Clone()
+	c.Seed = 7
+	if configKey(a) != configKey(c) {
+		t.Fatal("the seed changed the key (it is in the session name already)")
+	}
+}
