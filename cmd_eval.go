@@ -5,9 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/engine/eval"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
 )
@@ -45,41 +43,18 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", sess.Dir, err)
 	}
-	es, err := datasets.OpenEval(*data, datasets.EvalOptions{Images: *images})
+	set, proto, skipped, err := train.LoadEvalSet(*data, *images, cfg.Data.HR)
 	if err != nil {
 		return err
 	}
-	defer es.Close()
-	dec, err := es.Decode(cfg.Data.HR)
-	if err != nil {
-		return err
-	}
-	if len(dec.Skipped) > 0 {
-		fmt.Fprintf(stderr, "warning: %d entries skipped, e.g. %s\n", len(dec.Skipped), dec.Skipped[0])
-	}
-	set := &datasets.Set{Name: *data, Size: dec.Size, Labels: dec.Labels}
-	blank := make([]uint8, dec.Size*dec.Size*3) // unreadable images are in no pair, probe or gallery
-	for _, p := range dec.Pixels {
-		if p == nil {
-			p = blank
-		}
-		set.Pixels = append(set.Pixels, p)
-	}
-	proto := train.Protocol{Verify: true, Identify: true}
-	switch {
-	case len(dec.Pairs) > 0:
-		proto.Identify, proto.Folds = false, max(dec.Folds, 2)
-		for _, p := range dec.Pairs {
-			proto.Pairs = append(proto.Pairs, eval.Pair{A: p.A, B: p.B, Same: p.Same})
-		}
-	case len(dec.Probes) > 0:
-		proto.Verify, proto.Gallery, proto.Probes = false, dec.Gallery, dec.Probes
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "warning: %d entries skipped, e.g. %s\n", len(skipped), skipped[0])
 	}
 	values, _, err := train.EvaluateWith(backbone, cfg, set, proto)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s of session %s (step %d) on %s (%s, %d images):\n", model, sess.Manifest.ID, step, *data, es.Format, len(set.Pixels))
+	fmt.Fprintf(stdout, "%s of session %s (step %d) on %s (%d images):\n", model, sess.Manifest.ID, step, *data, len(set.Pixels))
 	fmt.Fprint(stdout, evalTable([]engine.Event{{Kind: engine.KindEval, Values: values, Message: model}}))
 	var keys []string
 	for k := range values {

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
@@ -40,19 +39,19 @@ func sessionsRoot(flagValue string) (string, error) {
 // startNewRun creates a session for cfg and starts training in it.
 func startNewRun(cfg engine.Config, root, name string, w io.Writer) (*liveRun, error) {
 	fmt.Fprintf(w, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
-	trainSet, evalSet, err := loadData(cfg, w)
+	data, err := loadData(cfg, w)
 	if err != nil {
 		return nil, err
 	}
 	// The engine validates everything before the session exists, so bad
 	// input leaves nothing behind.
 	r := &liveRun{}
-	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
+	eng, err := train.New(cfg, data, train.Options{Save: r.save})
 	if err != nil {
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: dataFingerprint(trainSet, evalSet)}); err != nil {
+		DataFingerprint: dataFingerprint(data)}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -62,12 +61,12 @@ func startNewRun(cfg engine.Config, root, name string, w io.Writer) (*liveRun, e
 // startStudentRun creates a session for cfg whose student phase starts
 // from a teacher trained elsewhere (a checkpoint blob of that session).
 func startStudentRun(cfg engine.Config, root, name string, teacherBlob []byte, w io.Writer) (*liveRun, error) {
-	trainSet, evalSet, err := loadData(cfg, w)
+	data, err := loadData(cfg, w)
 	if err != nil {
 		return nil, err
 	}
 	r := &liveRun{}
-	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
+	eng, err := train.New(cfg, data, train.Options{Save: r.save})
 	if err == nil {
 		err = eng.StartFromTeacher(teacherBlob)
 	}
@@ -75,7 +74,7 @@ func startStudentRun(cfg engine.Config, root, name string, teacherBlob []byte, w
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(root, sessions.Manifest{Name: name, Config: cfg,
-		DataFingerprint: dataFingerprint(trainSet, evalSet)}); err != nil {
+		DataFingerprint: dataFingerprint(data)}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -106,16 +105,16 @@ func resumeRun(root, id string, w io.Writer) (*liveRun, error) {
 	}
 	cfg := sess.Manifest.Config
 	fmt.Fprintf(w, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
-	trainSet, evalSet, err := loadData(cfg, w)
+	data, err := loadData(cfg, w)
 	if err != nil {
 		return fail(err)
 	}
-	if fp := dataFingerprint(trainSet, evalSet); sess.Manifest.DataFingerprint != "" && fp != sess.Manifest.DataFingerprint {
+	if fp := dataFingerprint(data); sess.Manifest.DataFingerprint != "" && fp != sess.Manifest.DataFingerprint {
 		return fail(fmt.Errorf("%s: the data at %s has changed since the session started (fingerprint %s, now %s): resuming would not continue the same run",
 			sess.Dir, cfg.Data.Source, sess.Manifest.DataFingerprint, fp))
 	}
 	r := &liveRun{sess: sess, unlock: unlock}
-	eng, err := train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
+	eng, err := train.New(cfg, data, train.Options{Save: r.save})
 	if err != nil {
 		return fail(err)
 	}
@@ -147,14 +146,14 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 	}
 	cfg := child.Manifest.Config
 	fmt.Fprintf(w, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
-	trainSet, evalSet, err := loadData(cfg, w)
-	if err == nil && child.Manifest.DataFingerprint != "" && dataFingerprint(trainSet, evalSet) != child.Manifest.DataFingerprint {
+	data, err := loadData(cfg, w)
+	if err == nil && child.Manifest.DataFingerprint != "" && dataFingerprint(data) != child.Manifest.DataFingerprint {
 		err = fmt.Errorf("the data at %s has changed since %s started: a fork would not continue the same run", cfg.Data.Source, parent.Manifest.ID)
 	}
 	r := &liveRun{sess: child, unlock: unlock}
 	var eng *train.Engine
 	if err == nil {
-		eng, err = train.New(cfg, trainSet, evalSet, train.Options{Save: r.save})
+		eng, err = train.New(cfg, data, train.Options{Save: r.save})
 	}
 	if err == nil {
 		err = eng.RestoreWith(blob, cfg)
@@ -174,8 +173,8 @@ func forkRun(root, parentID string, atStep int64, sets []string, w io.Writer) (*
 }
 
 // dataFingerprint identifies the training and evaluation data of a run.
-func dataFingerprint(tr datasets.Source, ev *datasets.Set) string {
-	return train.Fingerprint(tr) + "+" + ev.Fingerprint()
+func dataFingerprint(d train.Data) string {
+	return train.Fingerprint(d.Train) + "+" + d.Eval.Fingerprint()
 }
 
 // createLocked creates a session and takes its lock.

@@ -42,22 +42,22 @@ func (f *runFlags) config() (engine.Config, error) {
 }
 
 // loadData loads the sets of cfg and reports skipped files on w.
-func loadData(cfg engine.Config, w io.Writer) (tr datasets.Source, ev *datasets.Set, err error) {
-	tr, ev, warnings, err := train.LoadData(cfg)
+func loadData(cfg engine.Config, w io.Writer) (train.Data, error) {
+	data, err := train.LoadData(cfg)
 	if err != nil {
-		return nil, nil, err
+		return data, err
 	}
-	if len(warnings) > 0 {
-		fmt.Fprintf(w, "warning: %d unreadable files skipped:\n", len(warnings))
-		for i, s := range warnings {
+	if len(data.Warnings) > 0 {
+		fmt.Fprintf(w, "warning: %d unreadable files skipped:\n", len(data.Warnings))
+		for i, s := range data.Warnings {
 			if i == 10 {
-				fmt.Fprintf(w, "  ... and %d more\n", len(warnings)-10)
+				fmt.Fprintf(w, "  ... and %d more\n", len(data.Warnings)-10)
 				break
 			}
 			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}
-	return tr, ev, nil
+	return data, nil
 }
 
 func newFlagSet(name string, w io.Writer) *flag.FlagSet {
@@ -109,11 +109,11 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if *rows < 1 || *views < 0 || *zoom < 1 || *zoom > 32 {
 		return fmt.Errorf("data preview: want -n ≥ 1, -views ≥ 0 and 1 ≤ -zoom ≤ 32")
 	}
-	src, _, err := loadData(cfg, stdout)
+	data, err := loadData(cfg, stdout)
 	if err != nil {
 		return err
 	}
-	tr, ok := src.(*datasets.Set)
+	tr, ok := data.Train.(*datasets.Set)
 	if !ok {
 		return fmt.Errorf("data preview reads synthetic faces and image folders; for %s use `ccface data inspect %s --out %s`", cfg.Data.Source, cfg.Data.Source, *out)
 	}

@@ -44,6 +44,10 @@ type DataConfig struct {
 	EvalIDs      int     `json:"eval_ids"`      // synthetic: evaluation identities (disjoint)
 	PerID        int     `json:"per_id"`        // synthetic: images per identity
 	EvalFraction float64 `json:"eval_fraction"` // folders: share of identities held out for evaluation
+	// EvalSource, when set, is a separate evaluation set (folder, .rec,
+	// .bin, pairs.txt or TinyFace root) used with its own protocol; the
+	// whole of Source then trains.
+	EvalSource string `json:"eval_source,omitempty"`
 }
 
 // ModelConfig shapes the residual CNN backbone.

@@ -302,6 +302,11 @@ func buildKnobs() []Knob {
 		intKnob("data", "data.train_ids", "synthetic training identities", false, 2, 100000, func(c *Config) *int { return &c.Data.TrainIDs }),
 		intKnob("data", "data.eval_ids", "synthetic evaluation identities", false, 4, 100000, func(c *Config) *int { return &c.Data.EvalIDs }),
 		intKnob("data", "data.per_id", "synthetic images per identity", false, 2, 10000, func(c *Config) *int { return &c.Data.PerID }),
+		{
+			Name: "data.eval", Help: "separate evaluation set (folder, .rec, .bin, pairs.txt, TinyFace); empty = held-out identities", Group: "data",
+			Get: func(c *Config) string { return c.Data.EvalSource },
+			Set: func(c *Config, v string) error { c.Data.EvalSource = v; return nil },
+		},
 		floatKnob("data", "data.eval_fraction", "image folders: share of identities held out", false, 0.05, 0.95, 0.05, func(c *Config) *float64 { return &c.Data.EvalFraction }),
 		intKnob("model", "model.width", "channels of the first stage", false, 2, 256, func(c *Config) *int { return &c.Model.Width }),
 		intKnob("model", "model.depth", "residual blocks per stage", false, 1, 8, func(c *Config) *int { return &c.Model.Depth }),

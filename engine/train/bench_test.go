@@ -11,11 +11,11 @@ func benchEngine(b *testing.B, method string) *Engine {
 	b.Helper()
 	cfg := engine.Default()
 	engine.ApplyMethod(&cfg, method)
-	tr, ev, _, err := LoadData(cfg)
+	data, err := LoadData(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := New(cfg, tr, ev, Options{})
+	e, err := New(cfg, data, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,13 +5,75 @@ import (
 
 	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/eval"
 )
+
+// Data is what a run trains and evaluates on.
+type Data struct {
+	Train    datasets.Source
+	Eval     *datasets.Set
+	Protocol Protocol // the evaluation set's own pairs or gallery, if its files define them
+	Warnings []string // files that were skipped
+}
 
 // LoadData returns the training and evaluation sets a configuration names:
 // the built-in synthetic faces, an image folder, or an insightface RecordIO
 // file (streamed: training reads it through a bounded cache), split by
-// identity. Warnings name files that were skipped.
-func LoadData(cfg engine.Config) (train datasets.Source, eval *datasets.Set, warnings []string, err error) {
+// identity; or, with data.eval set, all of it for training and that
+// evaluation set (folder, .rec, .bin, pairs.txt or TinyFace) with its own
+// protocol.
+func LoadData(cfg engine.Config) (Data, error) {
+	if cfg.Data.EvalSource == "" {
+		tr, ev, warnings, err := loadSplit(cfg, true)
+		return Data{Train: tr, Eval: ev, Protocol: Protocol{Verify: true, Identify: true}, Warnings: warnings}, err
+	}
+	tr, _, warnings, err := loadSplit(cfg, false)
+	if err != nil {
+		return Data{}, err
+	}
+	ev, proto, skipped, err := LoadEvalSet(cfg.Data.EvalSource, "", cfg.Data.HR)
+	return Data{Train: tr, Eval: ev, Protocol: proto, Warnings: append(warnings, skipped...)}, err
+}
+
+// LoadEvalSet reads an evaluation set at size px with the protocol its
+// files define (a .bin or pairs.txt: exactly those pairs; TinyFace: its
+// probes and gallery with distractors; a folder or .rec: drawn from the
+// labels). images is the folder a pairs.txt names images in ("" = next to
+// it). Unreadable entries are skipped and listed.
+func LoadEvalSet(path, images string, size int) (*datasets.Set, Protocol, []string, error) {
+	es, err := datasets.OpenEval(path, datasets.EvalOptions{Images: images})
+	if err != nil {
+		return nil, Protocol{}, nil, err
+	}
+	defer es.Close()
+	dec, err := es.Decode(size)
+	if err != nil {
+		return nil, Protocol{}, nil, err
+	}
+	set := &datasets.Set{Name: path, Size: dec.Size, Labels: dec.Labels}
+	blank := make([]uint8, dec.Size*dec.Size*3) // unreadable images are in no pair, probe or gallery
+	for _, p := range dec.Pixels {
+		if p == nil {
+			p = blank
+		}
+		set.Pixels = append(set.Pixels, p)
+	}
+	proto := Protocol{Verify: true, Identify: true}
+	switch {
+	case len(dec.Pairs) > 0:
+		proto.Identify, proto.Folds = false, max(dec.Folds, 2)
+		for _, p := range dec.Pairs {
+			proto.Pairs = append(proto.Pairs, eval.Pair{A: p.A, B: p.B, Same: p.Same})
+		}
+	case len(dec.Probes) > 0:
+		proto.Verify, proto.Gallery, proto.Probes = false, dec.Gallery, dec.Probes
+	}
+	return set, proto, dec.Skipped, nil
+}
+
+// loadSplit loads the data source and, with split, holds out a share of
+// its identities for evaluation; without, all of it is for training.
+func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *datasets.Set, warnings []string, err error) {
 	d := cfg.Data
 	if d.Source == "synth" || d.Source == "" {
 		train, eval, err := datasets.Synthetic(datasets.SynthConfig{
@@ -23,12 +85,15 @@ func LoadData(cfg engine.Config) (train datasets.Source, eval *datasets.Set, war
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		problems, _ := rec.Problems()
+		if !split {
+			return rec, nil, problems, nil
+		}
 		tr, ev := datasets.SplitSource(rec, d.EvalFraction, cfg.Seed)
 		evSet, err := datasets.Materialize(ev, d.HR, d.Source+":eval", nil)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		problems, _ := rec.Problems()
 		return tr, evSet, problems, nil
 	}
 	all, err := datasets.LoadFolder(d.Source, d.HR)
@@ -36,6 +101,9 @@ func LoadData(cfg engine.Config) (train datasets.Source, eval *datasets.Set, war
 		return nil, nil, nil, err
 	}
 	warnings = append(warnings, all.Skipped...)
+	if !split {
+		return all, nil, warnings, nil
+	}
 	tr, ev := datasets.SplitByIdentity(all, d.EvalFraction, cfg.Seed)
 	if tr.NumIDs() < 2 || ev.NumIDs() < 2 {
 		return nil, nil, warnings, fmt.Errorf("%s: %d identities is too few to split into training and evaluation (need at least 4)", d.Source, all.NumIDs())

@@ -38,9 +38,10 @@ type command struct {
 
 // Engine trains one run. It implements engine.Trainer.
 type Engine struct {
-	opts  Options
-	train datasets.Source
-	eval  *datasets.Set
+	opts     Options
+	train    datasets.Source
+	eval     *datasets.Set
+	protocol Protocol
 
 	// Owned by the loop goroutine.
 	cfg      engine.Config
@@ -60,14 +61,16 @@ type Engine struct {
 
 // New prepares a run on the given data. It validates the configuration and
 // initialises the teacher from the seed.
-func New(cfg engine.Config, train datasets.Source, eval *datasets.Set, opts Options) (*Engine, error) {
+func New(cfg engine.Config, data Data, opts Options) (*Engine, error) {
+	train, eval := data.Train, data.Eval
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if train == nil || train.Len() == 0 {
 		return nil, errors.New("train: no training images")
 	}
-	if eval == nil || eval.NumIDs() < 2 {
+	givenProtocol := len(data.Protocol.Pairs) > 0 || len(data.Protocol.Probes) > 0
+	if eval == nil || (eval.NumIDs() < 2 && !givenProtocol) {
 		return nil, errors.New("train: evaluation needs at least 2 identities")
 	}
 	if set, ok := train.(*datasets.Set); (ok && set.Size != cfg.Data.HR) || eval.Size != cfg.Data.HR {
@@ -83,7 +86,7 @@ func New(cfg engine.Config, train datasets.Source, eval *datasets.Set, opts Opti
 		return nil, err
 	}
 	return &Engine{
-		opts: opts, train: train, eval: eval,
+		opts: opts, train: train, eval: eval, protocol: data.Protocol,
 		cfg: cfg.Clone(), shadow: cfg.Clone(), st: st,
 		cmds: make(chan command, 256), box: newOutbox(),
 	}, nil

@@ -31,7 +31,7 @@ func (e *Engine) evaluate(phase, reason string) {
 		model, bb = engine.PhaseStudent, e.st.Student
 	}
 	t0 := time.Now()
-	values, curves, err := Evaluate(bb, e.cfg, e.eval)
+	values, curves, err := EvaluateWith(bb, e.cfg, e.eval, e.protocol)
 	if err != nil {
 		e.logf("evaluation of the %s failed: %v", model, err)
 		return

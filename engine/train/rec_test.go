@@ -62,17 +62,18 @@ func TestTrainsFromRecordIO(t *testing.T) {
 	writeRec(t, stem, faces)
 	cfg.Data.Source = stem + ".rec"
 	cfg.Teacher.Epochs, cfg.Student.Epochs = 2, 1
-	tr, ev, _, err := LoadData(cfg)
+	data, err := LoadData(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr, ev := data.Train, data.Eval
 	if tr.NumIDs()+ev.NumIDs() != 16 || tr.Len()+ev.Len() != 128 {
 		t.Fatalf("split %d+%d identities, %d+%d images; want 16 and 128", tr.NumIDs(), ev.NumIDs(), tr.Len(), ev.Len())
 	}
 	if _, ok := tr.(*datasets.Set); ok {
 		t.Fatal("training data was loaded into memory, want a streamed source")
 	}
-	e, err := New(cfg, tr, ev, Options{})
+	e, err := New(cfg, data, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,41 @@ func TestTrainsFromRecordIO(t *testing.T) {
 			t.Fatal(ev.Message)
 		case engine.KindEval:
 			evals++
+		}
+	}
+	if evals != 2 {
+		t.Fatalf("%d evaluations, want 2", evals)
+	}
+}
+
+// TestTrainingTimeEvaluationSet: with data.eval naming a verification .bin,
+// evaluations score exactly its pairs (and no identification).
+func TestTrainingTimeEvaluationSet(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Teacher.Epochs, cfg.Student.Epochs = 1, 1
+	cfg.Data.EvalSource = filepath.Join("..", "..", "datasets", "testdata", "bin", "lfw_p4.bin")
+	data, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data.Protocol.Pairs) == 0 || data.Protocol.Identify {
+		t.Fatalf("protocol %+v: want the file's pairs, no identification", data.Protocol)
+	}
+	e, err := New(cfg, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background())
+	evals := 0
+	for _, ev := range collect(t, e) {
+		if ev.Kind == engine.KindEval {
+			evals++
+			if _, ok := ev.Values[engine.EvalKey("hr", engine.EVerifAcc)]; !ok {
+				t.Errorf("no verification accuracy: %v", ev.Values)
+			}
+			if _, ok := ev.Values[engine.EvalKey("hr", engine.ERank1)]; ok {
+				t.Errorf("identification scored on a pairs-only set: %v", ev.Values)
+			}
 		}
 	}
 	if evals != 2 {

@@ -44,11 +44,11 @@ func collect(t *testing.T, e *Engine) []engine.Event {
 
 func newTiny(t *testing.T, cfg engine.Config, opts Options) *Engine {
 	t.Helper()
-	tr, ev, _, err := LoadData(cfg)
+	data, err := LoadData(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, tr, ev, opts)
+	e, err := New(cfg, data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
