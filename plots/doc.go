@@ -41,7 +41,7 @@
 //
 // # Text in PDFs
 //
-// gonum's PDF backend encodes text in code page 1252, which has no arrows
-// or Greek letters, so labels are written with ASCII stand-ins ("->",
-// "theta") in PDFs only.
+// gonum's PDF backend writes a label's UTF-8 bytes as single-byte text, so
+// labels are written with ASCII stand-ins ("->", "theta", "+/-") in PDFs
+// only.
 package plots

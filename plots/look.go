@@ -38,17 +38,18 @@ func newLook(format string) look {
 	}
 }
 
-// txt adapts a label to the output format: gonum's PDF backend encodes text
-// in code page 1252, which has no arrows or Greek letters.
+// txt adapts a label to the output format: gonum's PDF backend writes the
+// label's UTF-8 bytes as single-byte text, so anything beyond ASCII shows
+// as mojibake ("Â±"); PDFs get ASCII spellings instead.
 func (lk look) txt(s string) string {
 	if lk.format != "pdf" {
 		return s
 	}
-	s = strings.NewReplacer("→", "->", "≥", ">=", "≤", "<=", "−", "-",
+	s = strings.NewReplacer("→", "->", "≥", ">=", "≤", "<=", "−", "-", "±", "+/-", "×", "x", "°", " deg", "·", "*", "…", "...",
 		"α", "alpha", "β", "beta", "γ", "gamma", "δ", "delta", "ε", "eps", "θ", "theta",
-		"λ", "lambda", "σ", "sigma", "τ", "tau").Replace(s)
+		"λ", "lambda", "σ", "sigma", "τ", "tau", "–", "-", "—", "-").Replace(s)
 	return strings.Map(func(r rune) rune {
-		if r < 0x80 || (r >= 0xA0 && r <= 0xFF) || strings.ContainsRune("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ", r) {
+		if r < 0x80 {
 			return r
 		}
 		return '?'

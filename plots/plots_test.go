@@ -377,9 +377,10 @@ func TestFormatsAndFiles(t *testing.T) {
 	}
 }
 
-func TestPDFTextIsCodePage1252(t *testing.T) {
+// TestPDFTextIsASCII: the PDF backend shows any non-ASCII byte as mojibake.
+func TestPDFTextIsASCII(t *testing.T) {
 	lk := newLook("pdf")
-	if got := lk.txt("margin 0.4→0.3, θ LR ± 1 std"); got != "margin 0.4->0.3, theta LR ± 1 std" {
+	if got := lk.txt("margin 0.4→0.3, θ LR ± 1 std"); got != "margin 0.4->0.3, theta LR +/- 1 std" {
 		t.Fatalf("got %q", got)
 	}
 	if got := newLook("png").txt("0.4→0.3"); got != "0.4→0.3" {
