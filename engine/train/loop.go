@@ -112,7 +112,8 @@ type phaseRun struct {
 	trained                nn.Params
 	sum                    [][]float32
 	loader                 *datasets.Loader
-	data                   datasets.Batch
+	batches                prefetcher
+	data                   *datasets.Batch // this step's batch
 }
 
 func (e *Engine) startPhase(phase string) (*phaseRun, error) {
@@ -126,7 +127,7 @@ func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r, loader: loader}
+	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r, loader: loader, batches: prefetcher{loader: loader}}
 	spec := nn.NetSpec{Arch: arch(e.cfg), N: pr.per, Loss: true, TrainBackbone: true, TrainClassifier: true}
 	backbone, classifier := st.Teacher, st.Classifier
 	if phase == engine.PhaseStudent {
@@ -157,6 +158,7 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 	if err != nil {
 		return err
 	}
+	defer pr.batches.wait()
 	e.emit(engine.Event{Kind: engine.KindPhase, Message: fmt.Sprintf("%s phase: %d epochs of %d steps, %d graph replicas",
 		phase, e.cfg.Phase(phase).Epochs, e.stepsPerEpoch(phase), len(pr.nets))})
 	total := e.phaseSteps(phase)
@@ -182,6 +184,7 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 			e.saveCheckpoint(fmt.Sprintf("every %g minutes", ck.EveryMinutes))
 		}
 	}
+	pr.batches.wait()
 	pr.loader.Close()
 	if problems, n := pr.loader.Unreadable(); n > 0 {
 		e.logf("%d unreadable training images were skipped, e.g. %s", n, strings.Join(problems[:min(3, len(problems))], "; "))
@@ -287,7 +290,12 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 	if student && !pr.twoView {
 		hrPLR = h.Aug.PLR // arcface-aug: mixed HR/LR views
 	}
-	pr.loader.Fill(&pr.data, epoch, index, h.Aug, hrPLR, student && pr.twoView)
+	key := fillKey{epoch: epoch, index: index, aug: h.Aug, hrPLR: hrPLR, wantLR: student && pr.twoView}
+	pr.data = pr.batches.take(key)
+	if next := st.PhaseStep + 1; next < e.phaseSteps(pr.phase) {
+		key.epoch, key.index = int(next/spe), int(next%spe)
+		pr.batches.start(key)
+	}
 
 	lr := lrAt(h.PhaseLR(pr.phase), h.LRSchedule, float64(st.PhaseStep)/float64(e.phaseSteps(pr.phase)), float64(pc.Epochs), pc.LRWarmup)
 	m := marginAt(h.Margin, ep, pc.MarginWarmup, pc.MarginRamp)
