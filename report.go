@@ -35,8 +35,11 @@ func (p *printer) event(ev engine.Event) {
 		fmt.Fprintf(p.w, "start: %s, %d steps in all\n", ev.Message, p.total)
 	case engine.KindPoint:
 		p.lastPt = ev
-		if time.Since(p.last) >= p.every {
-			p.last = time.Now()
+		// Every few seconds, and at each tenth of the run, so short runs
+		// show their curve too.
+		tenth := p.total > 0 && ev.Step*10/p.total != (ev.Step-1)*10/p.total
+		if time.Since(p.last) >= p.every || tenth {
+			p.last, p.printed = time.Now(), ev.Step
 			fmt.Fprintln(p.w, p.progress(ev))
 		}
 	case engine.KindPhase, engine.KindLog, engine.KindState:
@@ -52,7 +55,7 @@ func (p *printer) event(ev engine.Event) {
 	case engine.KindFailed:
 		fmt.Fprintf(p.w, "[step %d] FAILED: %s\n", ev.Step, ev.Message)
 	case engine.KindDone:
-		if p.lastPt.Kind != "" {
+		if p.lastPt.Kind != "" && p.lastPt.Step != p.printed {
 			fmt.Fprintln(p.w, p.progress(p.lastPt))
 		}
 		fmt.Fprintf(p.w, "[step %d] %s\n", ev.Step, ev.Message)
