@@ -21,6 +21,7 @@ type printer struct {
 	startAt int64
 	evals   []engine.Event
 	lastPt  engine.Event
+	printed int64 // step of the last progress line
 }
 
 func newPrinter(w io.Writer, every time.Duration) *printer {
