@@ -40,9 +40,6 @@ type pyGlobal struct{ module, name string }
 // pyNone is Python's None.
 type pyNone struct{}
 
-// pyMark is the MARK opcode's stack marker.
-type pyMark struct{}
-
 // pickleError locates a failure at a byte offset of the pickle.
 func pickleError(pos int, format string, args ...any) error {
 	return fmt.Errorf("pickle byte %d: %s", pos, fmt.Sprintf(format, args...))

@@ -216,7 +216,7 @@ func setRanges(f *figure, p *plot.Plot) {
 	if f.timeSeries && xmin > 0 && xmin <= 0.05*(xmax-xmin) {
 		xmin = 0
 	}
-	if f.xTicks != nil && len(f.xTicks) > 1 {
+	if len(f.xTicks) > 1 {
 		pad := (xmax - xmin) * 0.06
 		xmin, xmax = xmin-pad, xmax+pad
 	}

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -47,7 +46,5 @@ func (ws *workspace) scratch(n int) []float32 {
 	ws.tmp = grow(ws.tmp, n)
 	return ws.tmp
 }
-
-func anyTensor(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 
 func shapeOf(in G.DimSizer) tensor.Shape { return in.(tensor.Shape) }

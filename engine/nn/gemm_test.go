@@ -10,11 +10,7 @@ import (
 // kernelsUnderTest returns every micro-kernel this machine can run, plus
 // the blas32 fallback, so each is checked whichever one the build picks.
 func kernelsUnderTest() []microKernel {
-	ks := []microKernel{{name: "blas32"}}
-	for _, k := range allKernels() {
-		ks = append(ks, k)
-	}
-	return ks
+	return append([]microKernel{{name: "blas32"}}, allKernels()...)
 }
 
 func naiveGemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
