@@ -50,7 +50,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if len(skipped) > 0 {
 		fmt.Fprintf(stderr, "warning: %d entries skipped, e.g. %s\n", len(skipped), skipped[0])
 	}
-	values, _, err := train.EvaluateWith(backbone, cfg, set, proto)
+	values, _, err := train.Evaluate(backbone, cfg, set, proto)
 	if err != nil {
 		return err
 	}

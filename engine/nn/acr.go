@@ -37,6 +37,9 @@ type ACR struct {
 
 	prob []float64
 	pbar []float64
+	// Gradient outputs, reused across runs; one per loss, as gorgonia
+	// sums both in the same backward pass.
+	protoGrad, cosGrad []float32
 }
 
 // NewPredictor initialises the LR-branch predictor h(x) = x + W2·relu(W1·x +
@@ -251,7 +254,12 @@ func (o acrGradOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	shape := vals[0].Shape()
-	out := make([]float32, len(x))
+	buf := &o.acr.cosGrad
+	if o.proto {
+		buf = &o.acr.protoGrad
+	}
+	*buf = grow(*buf, len(x))
+	out := *buf
 	if o.proto {
 		o.acr.protoBackward(out, g, shape[0], shape[1])
 	} else {

@@ -46,18 +46,7 @@ func TestPrototypeLossGradientMatchesFiniteDifferences(t *testing.T) {
 	loss()
 	grad := make([]float32, n*c)
 	a.protoBackward(grad, 1, n, c)
-	for k := range x {
-		const eps = 1e-3
-		orig := x[k]
-		x[k] = orig + eps
-		up := loss()
-		x[k] = orig - eps
-		dn := loss()
-		x[k] = orig
-		if fd := (up - dn) / (2 * eps); math.Abs(fd-float64(grad[k])) > 1e-3*math.Max(1, math.Abs(fd)) {
-			t.Fatalf("d/dc[%d] = %v, finite difference %v", k, grad[k], fd)
-		}
-	}
+	checkFiniteDifferences(t, x, grad, loss, 1e-3, 1e-3)
 }
 
 func TestCosineDistanceGradientMatchesFiniteDifferences(t *testing.T) {
@@ -74,18 +63,7 @@ func TestCosineDistanceGradientMatchesFiniteDifferences(t *testing.T) {
 	lossF()
 	grad := make([]float32, n*d)
 	a.cosBackward(grad, x, 1, n, d)
-	for k := range x {
-		const eps = 1e-3
-		orig := x[k]
-		x[k] = orig + eps
-		up := lossF()
-		x[k] = orig - eps
-		dn := lossF()
-		x[k] = orig
-		if fd := (up - dn) / (2 * eps); math.Abs(fd-float64(grad[k])) > 1e-3*math.Max(1, math.Abs(fd)) {
-			t.Fatalf("dx[%d] = %v, finite difference %v", k, grad[k], fd)
-		}
-	}
+	checkFiniteDifferences(t, x, grad, lossF, 1e-3, 1e-3)
 }
 
 // studentNet builds a tiny student-like graph: LR rows then HR rows, frozen

@@ -357,16 +357,5 @@ func TestGroupNormGradientMatchesFiniteDifferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	gd := got.Data().([]float32)
-	for k := range x {
-		const eps = 1e-2
-		orig := x[k]
-		x[k] = orig + eps
-		up := loss()
-		x[k] = orig - eps
-		dn := loss()
-		x[k] = orig
-		if fd := (up - dn) / (2 * eps); math.Abs(fd-float64(gd[k])) > 2e-3*math.Max(1, math.Abs(fd)) {
-			t.Fatalf("dx[%d] = %v, finite difference %v", k, gd[k], fd)
-		}
-	}
+	checkFiniteDifferences(t, x, gd, loss, 1e-2, 2e-3)
 }

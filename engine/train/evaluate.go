@@ -31,7 +31,7 @@ func (e *Engine) evaluate(phase, reason string) {
 		model, bb = engine.PhaseStudent, e.st.Student
 	}
 	t0 := time.Now()
-	values, curves, err := EvaluateWith(bb, e.cfg, e.eval, e.protocol)
+	values, curves, err := Evaluate(bb, e.cfg, e.eval, e.protocol)
 	if err != nil {
 		e.logf("evaluation of the %s failed: %v", model, err)
 		return
@@ -52,13 +52,9 @@ type Protocol struct {
 }
 
 // Evaluate runs the verification and identification protocols of METHOD.md
-// on set with a backbone, at HR and at every LR size of cfg.Eval.
-func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set) (map[string]float64, map[string]engine.Curve, error) {
-	return EvaluateWith(backbone, cfg, set, Protocol{Verify: true, Identify: true})
-}
-
-// EvaluateWith is Evaluate under a given protocol.
-func EvaluateWith(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
+// on set with a backbone, at HR and at every LR size of cfg.Eval, under
+// proto.
+func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
 	size := cfg.Data.HR
 	img := 3 * size * size
 	n := set.Len()

@@ -71,13 +71,22 @@ func encodeState(st *state, cfg engine.Config) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
+// decodeCheckpoint reads a checkpoint blob of this layout version.
+func decodeCheckpoint(blob []byte) (checkpoint, error) {
 	var ck checkpoint
 	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
-		return nil, engine.Config{}, fmt.Errorf("train: decode checkpoint: %w", err)
+		return ck, fmt.Errorf("train: decode checkpoint: %w", err)
 	}
 	if ck.Version != stateVersion {
-		return nil, engine.Config{}, fmt.Errorf("train: checkpoint layout version %d, this ccface reads version %d", ck.Version, stateVersion)
+		return ck, fmt.Errorf("train: checkpoint layout version %d, this ccface reads version %d", ck.Version, stateVersion)
+	}
+	return ck, nil
+}
+
+func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
+	ck, err := decodeCheckpoint(blob)
+	if err != nil {
+		return nil, engine.Config{}, err
 	}
 	if ck.State.Classifier == nil || ck.State.Classifier.Shape[0] != classes {
 		return nil, engine.Config{}, fmt.Errorf("train: checkpoint classifier does not match the %d training identities of this data", classes)
@@ -102,9 +111,9 @@ func newRand(seed int64, purpose int64) *rand.Rand {
 // name ("teacher/stem.w", "student/...", "classifier", ...), for tools that
 // compare runs.
 func CheckpointWeights(blob []byte) (map[string][]float32, int64, error) {
-	var ck checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
-		return nil, 0, fmt.Errorf("train: decode checkpoint: %w", err)
+	ck, err := decodeCheckpoint(blob)
+	if err != nil {
+		return nil, 0, err
 	}
 	out := map[string][]float32{}
 	add := func(prefix string, ps nn.Params) {
@@ -128,9 +137,9 @@ func CheckpointWeights(blob []byte) (map[string][]float32, int64, error) {
 // (the student once its phase has started, else the teacher), its name and
 // the configuration in effect.
 func CheckpointModel(blob []byte) (nn.Params, string, engine.Config, error) {
-	var ck checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ck); err != nil {
-		return nil, "", engine.Config{}, fmt.Errorf("train: decode checkpoint: %w", err)
+	ck, err := decodeCheckpoint(blob)
+	if err != nil {
+		return nil, "", engine.Config{}, err
 	}
 	if ck.State.Student != nil {
 		return ck.State.Student, engine.PhaseStudent, ck.Config, nil
