@@ -65,6 +65,16 @@ type Head struct {
 	dtdc   []float64
 }
 
+// MarginOf is the margin sample i got in the last forward pass, as one
+// number for reports: the angular margin, or the additive one when there
+// is no angular part (CosFace).
+func (h *Head) MarginOf(i int) float64 {
+	if h.G[i] == 0 {
+		return h.A[i]
+	}
+	return h.G[i]
+}
+
 func (h *Head) forward(cos []float32, n, classes int) (float64, error) {
 	if len(h.Labels) != n || len(h.Weights) != n {
 		return 0, fmt.Errorf("nn: head has %d labels and %d weights for %d samples", len(h.Labels), len(h.Weights), n)

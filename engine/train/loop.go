@@ -490,10 +490,7 @@ func (s *viewStats) add(hd *nn.Head, lo, hi int, emb []float32, dim int) {
 			s.correct++
 		}
 		s.theta += math.Acos(math.Max(-1, math.Min(1, hd.CosY[i]))) * 180 / math.Pi
-		g := hd.G[i]
-		if g == 0 {
-			g = hd.A[i] // CosFace: the margin is additive
-		}
+		g := hd.MarginOf(i)
 		s.margin += g
 		s.margin2 += g * g
 		s.emb = append(s.emb, emb[i*dim:(i+1)*dim])

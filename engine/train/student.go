@@ -255,11 +255,7 @@ func marginHist(pr *phaseRun, maxMargin float64) engine.Curve {
 	}
 	for _, net := range pr.nets {
 		for i := 0; i < pr.per; i++ {
-			g := net.Head.G[i]
-			if g == 0 && net.Head.A[i] != 0 {
-				g = net.Head.A[i]
-			}
-			b := int(g / w)
+			b := int(net.Head.MarginOf(i) / w)
 			c.Y[max(0, min(marginHistBins-1, b))]++
 		}
 	}
