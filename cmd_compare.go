@@ -1,24 +1,16 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/csv"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
+	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
 )
 
 // cmdCompare trains one teacher per seed, one student per method and seed,
@@ -54,54 +46,10 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := &comparison{root: root, w: stdout, total: *seeds * (len(methods) + 1)}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
-	c.interrupt = stop
-
-	var fixedTeacher []byte
-	var fixedEval *engine.Event
-	if *teacherID != "" {
-		s, err := sessions.Open(root, *teacherID)
-		if err != nil {
-			return err
-		}
-		if fixedTeacher, fixedEval, err = finalOf(s); err != nil {
-			return err
-		}
-	}
-	results := map[string][]map[string]float64{}
-	for i := 0; i < *seeds; i++ {
-		cfg := base.Clone()
-		cfg.Seed = base.Seed + int64(i)
-		teacherBlob, teacherEval := fixedTeacher, fixedEval
-		if teacherBlob == nil {
-			tcfg := cfg.Clone()
-			engine.ApplyMethod(&tcfg, "teacher")
-			if teacherBlob, teacherEval, err = c.run(tcfg, "teacher", nil); err != nil {
-				return err
-			}
-		} else {
-			c.done++
-		}
-		results["teacher"] = append(results["teacher"], teacherEval.Values)
-		for _, m := range methods {
-			mcfg := cfg.Clone()
-			engine.ApplyMethod(&mcfg, m)
-			if err := engine.ApplySet(&mcfg, f.sets); err != nil { // explicit --set wins over the method's defaults
-				return err
-			}
-			mcfg.Method = m
-			_, ev, err := c.run(mcfg, m, teacherBlob)
-			if err != nil {
-				return err
-			}
-			results[m] = append(results[m], ev.Values)
-		}
-	}
-	rows := append([]string{"teacher"}, methods...)
-	return writeComparison(*out, rows, results, base, *seeds, stdout)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return live.Compare(ctx, live.CompareSpec{Root: root, Base: base, Methods: methods, Seeds: *seeds,
+		Sets: f.sets, Teacher: *teacherID, Out: *out, Log: stdout})
 }
 
 func parseMethods(s string) ([]string, error) {
@@ -121,224 +69,4 @@ func parseMethods(s string) ([]string, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-// configKey names a run's configuration apart from its seed and method
-// name (both are in the session name), so a rerun finds exactly the runs it
-// would repeat; the knobs a method sets (policy, acr) stay in the key.
-func configKey(cfg engine.Config) string {
-	c := cfg.Clone()
-	c.Method, c.Seed = "", 0
-	b, _ := json.Marshal(c)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:4])
-}
-
-type comparison struct {
-	root      string
-	w         io.Writer
-	done      int
-	total     int
-	interrupt <-chan os.Signal
-}
-
-// run returns the final checkpoint and evaluation of the named run,
-// training it unless a finished session of that name exists.
-func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([]byte, *engine.Event, error) {
-	c.done++
-	name := fmt.Sprintf("compare-%s-seed%d-%s", configKey(cfg), cfg.Seed, label)
-	list, _, err := sessions.List(c.root)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
-	}
-	for _, s := range list {
-		if s.Name == name && s.State == "finished" {
-			sess, err := sessions.Open(c.root, s.ID)
-			if err != nil {
-				return nil, nil, err
-			}
-			blob, ev, err := finalOf(sess)
-			if err == nil {
-				fmt.Fprintf(c.w, "[%d/%d] %s: reusing finished session %s\n", c.done, c.total, name, s.ID)
-				return blob, ev, nil
-			}
-		}
-	}
-	fmt.Fprintf(c.w, "[%d/%d] %s: training\n", c.done, c.total, name)
-	var r *liveRun
-	if teacherBlob == nil {
-		r, err = startNewRun(cfg, c.root, name, io.Discard)
-	} else {
-		r, err = startStudentRun(cfg, c.root, name, teacherBlob, io.Discard)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	view, cancel := r.hub.Subscribe()
-	defer cancel()
-	var last *engine.Event
-	var failed error
-	tick := time.Now()
-	for batch := range view.Events() {
-		for _, ev := range batch {
-			switch ev.Kind {
-			case engine.KindEval:
-				last = &ev
-			case engine.KindFailed:
-				failed = errors.New(ev.Message)
-			case engine.KindPoint:
-				if time.Since(tick) > 15*time.Second {
-					tick = time.Now()
-					fmt.Fprintf(c.w, "    %s step %d  loss %.3f  %.0f img/s\n", ev.Phase, ev.Step, ev.Values[engine.MLoss], ev.Values[engine.MImgPerSec])
-				}
-			}
-		}
-		select {
-		case <-c.interrupt:
-			r.eng.Stop("compare interrupted")
-			failed = errors.New("interrupted: rerun the same command to continue; finished runs are reused")
-		default:
-		}
-	}
-	if err := r.finish(); err != nil && failed == nil {
-		failed = err
-	}
-	if failed != nil {
-		return nil, nil, fmt.Errorf("%s (session %s): %w", name, r.sess.Dir, failed)
-	}
-	blob, ev, err := finalOf(r.sess)
-	if err != nil {
-		return nil, nil, err
-	}
-	if last != nil {
-		ev = last
-	}
-	return blob, ev, nil
-}
-
-// finalOf returns a finished session's latest checkpoint and last evaluation.
-func finalOf(s *sessions.Session) ([]byte, *engine.Event, error) {
-	_, blob, _, err := s.LatestGoodCheckpoint(-1)
-	if err != nil {
-		return nil, nil, err
-	}
-	events, _, err := sessions.ReadEvents(s.Dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Kind == engine.KindEval {
-			return blob, &events[i], nil
-		}
-	}
-	return nil, nil, fmt.Errorf("%s: no evaluation recorded", s.Dir)
-}
-
-// comparisonColumns lists the metrics tabulated, in order.
-func comparisonColumns(lrSizes []int) []string {
-	cols := []string{engine.EvalKey("hr", engine.EVerifAcc), engine.EvalKey("hr", engine.ERank1)}
-	sizes := append([]int(nil), lrSizes...)
-	sort.Sort(sort.Reverse(sort.IntSlice(sizes)))
-	for _, s := range sizes {
-		lr, hrlr := engine.LRView(s), engine.HRLRView(s)
-		cols = append(cols,
-			engine.EvalKey(lr, engine.EVerifAcc), engine.EvalKey(hrlr, engine.EVerifAcc),
-			engine.EvalKey(lr, engine.ERank1), engine.EvalKey(lr, engine.ERank5),
-			engine.EvalKey(lr, engine.ERank20), engine.EvalKey(lr, engine.EMAP))
-	}
-	return cols
-}
-
-func meanStd(xs []float64) (float64, float64) {
-	var s, ss float64
-	for _, x := range xs {
-		s += x
-	}
-	m := s / float64(len(xs))
-	for _, x := range xs {
-		ss += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(ss / float64(len(xs)))
-}
-
-type comparisonCell struct {
-	Mean float64 `json:"mean"`
-	Std  float64 `json:"std"`
-	N    int     `json:"n"`
-}
-
-// writeComparison writes the table as markdown, CSV and JSON and prints
-// the markdown.
-func writeComparison(dir string, rows []string, results map[string][]map[string]float64, cfg engine.Config, seeds int, w io.Writer) error {
-	cols := comparisonColumns(cfg.Eval.LRSizes)
-	cells := map[string]map[string]comparisonCell{}
-	for _, r := range rows {
-		cells[r] = map[string]comparisonCell{}
-		for _, c := range cols {
-			var xs []float64
-			for _, v := range results[r] {
-				if x, ok := v[c]; ok {
-					xs = append(xs, 100*x)
-				}
-			}
-			cell := comparisonCell{N: len(xs)} // N = 0: not measured (JSON has no NaN)
-			if len(xs) > 0 {
-				cell.Mean, cell.Std = meanStd(xs)
-			}
-			cells[r][c] = cell
-		}
-	}
-	var md strings.Builder
-	fmt.Fprintf(&md, "Data %s, preset model %dx%d/%d, %d seed(s); percentages, mean ± std over seeds. "+
-		"ver: 10-fold verification accuracy; r1/r5/r20: rank-k identification (HR gallery, probes at that size); mAP.\n\n",
-		cfg.Data.Source, cfg.Model.Width, cfg.Model.Depth, cfg.Model.Embed, seeds)
-	md.WriteString("| method |")
-	for _, c := range cols {
-		md.WriteString(" " + c + " |")
-	}
-	md.WriteString("\n|---|")
-	for range cols {
-		md.WriteString("---|")
-	}
-	md.WriteString("\n")
-	for _, r := range rows {
-		fmt.Fprintf(&md, "| %s |", r)
-		for _, c := range cols {
-			cell := cells[r][c]
-			if cell.N == 0 {
-				md.WriteString(" - |")
-				continue
-			}
-			fmt.Fprintf(&md, " %.1f ± %.1f |", cell.Mean, cell.Std)
-		}
-		md.WriteString("\n")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("compare: %s: %w", dir, err)
-	}
-	if err := sessions.WriteFileAtomic(filepath.Join(dir, "compare.md"), []byte(md.String()), 0o644); err != nil {
-		return err
-	}
-	var csvBuf strings.Builder
-	cw := csv.NewWriter(&csvBuf)
-	_ = cw.Write([]string{"method", "metric", "mean_pct", "std_pct", "seeds"})
-	for _, r := range rows {
-		for _, c := range cols {
-			cell := cells[r][c]
-			_ = cw.Write([]string{r, c, fmt.Sprintf("%.4f", cell.Mean), fmt.Sprintf("%.4f", cell.Std), fmt.Sprint(cell.N)})
-		}
-	}
-	cw.Flush()
-	if err := sessions.WriteFileAtomic(filepath.Join(dir, "compare.csv"), []byte(csvBuf.String()), 0o644); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(map[string]any{"data": cfg.Data.Source, "seeds": seeds, "config": cfg, "results": cells, "per_seed": results}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := sessions.WriteFileAtomic(filepath.Join(dir, "compare.json"), js, 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%s\nwrote compare.md, compare.csv and compare.json to %s\n", md.String(), dir)
-	return nil
 }

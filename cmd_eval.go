@@ -8,6 +8,7 @@ import (
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
 )
 
 // cmdEval evaluates a session's latest model on another evaluation set: an
@@ -55,7 +56,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s of session %s (step %d) on %s (%d images):\n", model, sess.Manifest.ID, step, *data, len(set.Pixels))
-	fmt.Fprint(stdout, evalTable([]engine.Event{{Kind: engine.KindEval, Values: values, Message: model}}))
+	fmt.Fprint(stdout, live.EvalTable([]engine.Event{{Kind: engine.KindEval, Values: values, Message: model}}))
 	var keys []string
 	for k := range values {
 		if strings.HasSuffix(k, engine.EAUC) || strings.HasSuffix(k, engine.EMAP) {

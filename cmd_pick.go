@@ -9,6 +9,7 @@ import (
 
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui"
 )
 
@@ -59,26 +60,16 @@ func pickSession(root string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	overlays := loadOverlays(root, choice.Overlays, stderr)
-	var r *liveRun
+	spec := live.Spec{Root: root, Log: stdout}
 	switch choice.Action {
 	case tui.PickResume:
-		r, err = resumeRun(root, choice.ID, stdout)
+		spec.Resume = choice.ID
 	case tui.PickFork:
-		r, err = forkRun(root, choice.ID, choice.At, choice.Sets, stdout)
+		spec.Fork, spec.ForkAt, spec.ForkSets = choice.ID, choice.At, choice.Sets
 	default:
 		return fmt.Errorf("picker: unknown action %q", choice.Action)
 	}
-	if err != nil {
-		return err
-	}
-	return driveOverlaid(r, overlays, stdout)
-}
-
-// driveOverlaid is r.drive(false, w) with overlays drawn under the live
-// curves.
-func driveOverlaid(r *liveRun, overlays []tui.Overlay, w io.Writer) error {
-	r.overlays = overlays
-	return r.drive(false, w)
+	return openAndShow(spec, false, overlays, stdout)
 }
 
 // pickerRows turns session summaries into the picker's plain rows, with

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui/serve"
 )
 
@@ -93,16 +94,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	var r *liveRun
-	if *sessionID != "" {
-		r, err = resumeRun(root, *sessionID, stdout)
-	} else {
-		r, err = startNewRun(cfg, root, f.name, stdout)
-	}
+	spec := live.Spec{Root: root, Log: stdout, Config: cfg, Name: f.name, Resume: *sessionID}
+	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	if lf, err := os.OpenFile(filepath.Join(r.sess.Dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+	sess := r.Session()
+	if lf, err := os.OpenFile(filepath.Join(sess.Dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
 		defer lf.Close()
 		logs.add(lf)
 	} else {
@@ -118,33 +116,29 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "<this host>"
 	}
-	fmt.Fprintf(stdout, "session %s\n", r.sess.Dir)
+	fmt.Fprintf(stdout, "session %s\n", sess.Dir)
 	fmt.Fprintf(stdout, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", ln.Addr(), nOps, orNone(*opKeys), nViewers, orNone(*viewerKeys))
 	fmt.Fprintf(stdout, "host key %s (%s %s)\n", srv.Fingerprint(), verb, *hostKey)
 	fmt.Fprintf(stdout, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
-	logs.printf("serving %s on %s", r.sess.Dir, ln.Addr())
+	logs.printf("serving %s on %s", sess.Dir, ln.Addr())
 
 	// Progress lines like --headless, and the end of the run, from our own
 	// subscription.
-	view, cancelView := r.hub.Subscribe()
-	defer cancelView()
 	var last engine.Event
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		p := newPrinter(stdout, 10*time.Second)
-		for batch := range view.Events() {
-			for _, ev := range batch {
-				p.event(ev)
-				if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
-					last = ev
-				}
+		p := live.NewPrinter(stdout, 10*time.Second)
+		_ = r.Watch(func(ev engine.Event) { // a failure is read from last below
+			p.Event(ev)
+			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+				last = ev
 			}
-		}
-		p.summary()
+		})
+		p.Summary()
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln, r.hub, r.sess.Dir) }()
+	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
 
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -153,13 +147,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	// signal gives up waiting.
 	stopRun := func(by, notice string) error {
 		srv.Notify(notice, true)
-		r.eng.Stop(by)
+		r.Stop(by)
 		select {
 		case <-ended:
 			return nil
 		case s := <-sig:
 			srv.Close()
-			return fmt.Errorf("%s again: exiting without waiting for the final checkpoint; session %s", s, r.sess.Dir)
+			return fmt.Errorf("%s again: exiting without waiting for the final checkpoint; session %s", s, sess.Dir)
 		}
 	}
 	var failure error
@@ -187,17 +181,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	<-ended
-	farewell := fmt.Sprintf("the server has closed: the run %s; session %s", runEnd(last), r.sess.Manifest.ID)
+	farewell := fmt.Sprintf("the server has closed: the run %s; session %s", runEnd(last), sess.Manifest.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx, farewell); err != nil && !errors.Is(err, net.ErrClosed) {
 		logs.printf("shutdown: %v", err)
 	}
 	logs.printf("closed: %s", farewell)
-	if err := r.finish(); err != nil && failure == nil {
+	if err := r.Finish(); err != nil && failure == nil {
 		failure = err
 	}
-	fmt.Fprintf(stdout, "session: %s\n", r.sess.Dir)
+	fmt.Fprintf(stdout, "session: %s\n", sess.Dir)
 	if failure == nil && last.Kind == engine.KindFailed {
 		failure = errors.New(last.Message)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,13 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui"
 )
 
@@ -39,11 +36,7 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := startNewRun(cfg, root, f.name, stdout)
-	if err != nil {
-		return err
-	}
-	return r.drive(*headless, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Config: cfg, Name: f.name}, *headless, nil, stdout)
 }
 
 // cmdResume continues a session from its latest good checkpoint.
@@ -64,11 +57,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := resumeRun(root, id, stdout)
-	if err != nil {
-		return err
-	}
-	return r.drive(*headless, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Resume: id}, *headless, nil, stdout)
 }
 
 // cmdFork starts a new session from a checkpoint of another, with changed knobs.
@@ -88,7 +77,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	} else if id == "" || fs.NArg() > 0 {
 		return fmt.Errorf("fork wants one session ID (see `ccface sessions`): %w", errUsage)
 	}
-	step := int64(-1)
+	step := int64(live.Latest)
 	if *at != "latest" {
 		n, err := strconv.ParseInt(*at, 10, 64)
 		if err != nil || n < 0 {
@@ -100,11 +89,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := forkRun(root, id, step, sets, stdout)
-	if err != nil {
-		return err
-	}
-	return r.drive(*headless, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets}, *headless, nil, stdout)
 }
 
 // splitLeadingArg takes a positional argument given before the flags.
@@ -115,65 +100,51 @@ func splitLeadingArg(args []string) (string, []string) {
 	return "", args
 }
 
-// drive shows the run (TUI or headless) until it ends, then releases it.
-func (r *liveRun) drive(headless bool, w io.Writer) error {
-	var err error
+// openAndShow opens the run spec describes and shows it until it ends:
+// in the TUI (with overlays drawn under the live curves), or headless.
+func openAndShow(spec live.Spec, headless bool, overlays []tui.Overlay, w io.Writer) error {
+	r, err := live.Open(spec)
+	if err != nil {
+		return err
+	}
 	if headless {
-		err = runHeadless(r.eng, r.hub, r.sess.Dir, w)
-	} else {
-		err = runTUI(r.eng, r.hub, r.sess, r.overlays)
+		return r.Drive(func(r *live.Run) error { return showHeadless(r, w) })
 	}
-	if ferr := r.finish(); ferr != nil && err == nil {
-		err = ferr
-	}
-	return err
+	return r.Drive(func(r *live.Run) error { return showTUI(r, overlays) })
 }
 
-// runTUI drives the run from the terminal UI; logs go to the session.
-func runTUI(eng *train.Engine, hub *engine.Hub, sess *sessions.Session, overlays []tui.Overlay) error {
-	view, cancel := hub.Subscribe()
+// showTUI drives the run from the terminal UI; logs go to the session.
+func showTUI(r *live.Run, overlays []tui.Overlay) error {
+	sess := r.Session()
+	view, cancel := r.Hub().Subscribe()
 	defer cancel()
 	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
 	if _, err := tea.NewProgram(model, tea.WithAltScreen()).Run(); err != nil {
-		eng.Stop("tui error")
+		r.Stop("tui error")
 		return err
 	}
-	eng.Stop("quit")
+	r.Stop("quit")
 	for range view.Events() { // wait for the engine's final checkpoint and done event
 	}
 	fmt.Printf("session: %s\n", sess.Dir)
 	return nil
 }
 
-// runHeadless prints progress lines and tables until the run ends. The first
-// Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
-func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, w io.Writer) error {
+// showHeadless prints progress lines and tables until the run ends. The
+// first Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
+func showHeadless(r *live.Run, w io.Writer) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	go func() {
 		<-sig
 		fmt.Fprintln(w, "\nstopping at the next step boundary (Ctrl-C again to exit at once)...")
-		eng.Stop("signal")
+		r.Stop("signal")
 		<-sig
-		fmt.Fprintf(w, "exiting without a final checkpoint; session: %s\n", dir)
+		fmt.Fprintf(w, "exiting without a final checkpoint; session: %s\n", r.Session().Dir)
 		os.Exit(130)
 	}()
-	view, cancel := hub.Subscribe()
-	defer cancel()
-	p := newPrinter(w, 3*time.Second)
-	var failed error
-	for batch := range view.Events() {
-		for _, ev := range batch {
-			p.event(ev)
-			if ev.Kind == engine.KindFailed {
-				failed = errors.New(ev.Message)
-			}
-		}
-	}
-	p.summary()
-	fmt.Fprintf(w, "session: %s\n", dir)
-	return failed
+	return live.Headless(r, w)
 }
 
 // cmdSessions lists the sessions in the sessions directory.

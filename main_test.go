@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,90 +135,5 @@ func TestBadInputWritesNothing(t *testing.T) {
 		if entries, _ := os.ReadDir(root); len(entries) != 0 {
 			t.Errorf("%v: left %d entries in the sessions folder", c.args, len(entries))
 		}
-	}
-}
-
-// TestKnobHistorySurvivesResume: a margin change at step k is in the log,
-// replayed to the screens of the resumed run at k, and still in effect.
-func TestKnobHistorySurvivesResume(t *testing.T) {
-	root := t.TempDir()
-	var f runFlags
-	fs := newFlagSet("t", io.Discard)
-	f.register(fs)
-	if err := fs.Parse(small); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := f.config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := startNewRun(cfg, root, "", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, cancel := r.hub.Subscribe()
-	changedAt := int64(-1)
-	for batch := range view.Events() {
-		for _, ev := range batch {
-			if ev.Kind == engine.KindPoint && ev.Step == 3 && changedAt < 0 {
-				if err := r.eng.SetKnob("margin", "0.3", "test"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if ev.Kind == engine.KindHyper {
-				changedAt = ev.Step
-				if err := r.eng.Checkpoint("test"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if ev.Kind == engine.KindCheckpoint && changedAt >= 0 && ev.Step >= changedAt {
-				r.eng.Stop("test")
-			}
-		}
-	}
-	cancel()
-	if err := r.finish(); err != nil {
-		t.Fatal(err)
-	}
-	if changedAt < 0 {
-		t.Fatal("the knob change was never applied")
-	}
-	r2, err := resumeRun(root, r.sess.Manifest.ID, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := r2.eng.Config().Hyper.Margin; got != 0.3 {
-		t.Errorf("resumed with margin %v, want 0.3", got)
-	}
-	view2, cancel2 := r2.hub.Subscribe()
-	r2.eng.Stop("test")
-	replayed := false
-	for batch := range view2.Events() {
-		for _, ev := range batch {
-			replayed = replayed || (ev.Kind == engine.KindHyper && ev.Step == changedAt && ev.New == "0.3")
-		}
-	}
-	cancel2()
-	if err := r2.finish(); err != nil {
-		t.Fatal(err)
-	}
-	if !replayed {
-		t.Errorf("the resumed run's screens did not get the change at step %d", changedAt)
-	}
-}
-
-// TestCompareKeysEveryKnobTheRunUses: runs differing only in a knob that
-// a method sets (here the margin policy) must not share a session name.
-func TestCompareKeysEveryKnobTheRunUses(t *testing.T) {
-	a := engine.Default()
-	b := a.Clone()
-	b.Hyper.Policy = "resolution"
-	if configKey(a) == configKey(b) {
-		t.Fatal("two margin policies share a compare key")
-	}
-	c := a.Clone()
-	c.Seed = 7
-	if configKey(a) != configKey(c) {
-		t.Fatal("the seed changed the key (it is in the session name already)")
 	}
 }

@@ -8,7 +8,8 @@ import (
 
 	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
 )
 
 // runFlags are the flags every command that builds a configuration takes.
@@ -41,23 +42,12 @@ func (f *runFlags) config() (engine.Config, error) {
 	return cfg, nil
 }
 
-// loadData loads the sets of cfg and reports skipped files on w.
-func loadData(cfg engine.Config, w io.Writer) (train.Data, error) {
-	data, err := train.LoadData(cfg)
-	if err != nil {
-		return data, err
+// sessionsRoot resolves --sessions or the default.
+func sessionsRoot(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
 	}
-	if len(data.Warnings) > 0 {
-		fmt.Fprintf(w, "warning: %d unreadable files skipped:\n", len(data.Warnings))
-		for i, s := range data.Warnings {
-			if i == 10 {
-				fmt.Fprintf(w, "  ... and %d more\n", len(data.Warnings)-10)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", s)
-		}
-	}
-	return data, nil
+	return sessions.DefaultRoot()
 }
 
 func newFlagSet(name string, w io.Writer) *flag.FlagSet {
@@ -109,7 +99,7 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if *rows < 1 || *views < 0 || *zoom < 1 || *zoom > 32 {
 		return fmt.Errorf("data preview: want -n ≥ 1, -views ≥ 0 and 1 ≤ -zoom ≤ 32")
 	}
-	data, err := loadData(cfg, stdout)
+	data, err := live.LoadData(cfg, stdout)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package live
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/ccface/ccface/engine"
 )
 
-// printer turns events into the headless progress lines and tables.
-type printer struct {
+// Printer turns events into the headless progress lines and tables.
+type Printer struct {
 	w       io.Writer
 	every   time.Duration
 	last    time.Time
@@ -24,11 +24,24 @@ type printer struct {
 	printed int64 // step of the last progress line
 }
 
-func newPrinter(w io.Writer, every time.Duration) *printer {
-	return &printer{w: w, every: every}
+// NewPrinter prints a progress line at most every so often (and at each
+// tenth of the run) on w.
+func NewPrinter(w io.Writer, every time.Duration) *Printer {
+	return &Printer{w: w, every: every}
 }
 
-func (p *printer) event(ev engine.Event) {
+// Headless is the front end of `--headless`: progress lines and tables on
+// w until the run ends, then every evaluation side by side.
+func Headless(r *Run, w io.Writer) error {
+	p := NewPrinter(w, 3*time.Second)
+	failed := r.Watch(p.Event)
+	p.Summary()
+	fmt.Fprintf(w, "session: %s\n", r.sess.Dir)
+	return failed
+}
+
+// Event prints what ev says, if anything.
+func (p *Printer) Event(ev engine.Event) {
 	switch ev.Kind {
 	case engine.KindStart:
 		p.total = int64(ev.Values[engine.MTotalSteps])
@@ -52,7 +65,7 @@ func (p *printer) event(ev engine.Event) {
 	case engine.KindEval:
 		p.evals = append(p.evals, ev)
 		fmt.Fprintf(p.w, "[step %d] evaluation of the %s\n", ev.Step, ev.Message)
-		fmt.Fprint(p.w, evalTable([]engine.Event{ev}))
+		fmt.Fprint(p.w, EvalTable([]engine.Event{ev}))
 	case engine.KindFailed:
 		fmt.Fprintf(p.w, "[step %d] FAILED: %s\n", ev.Step, ev.Message)
 	case engine.KindDone:
@@ -64,7 +77,7 @@ func (p *printer) event(ev engine.Event) {
 }
 
 // progress renders one line: phase, epoch, step, loss terms, rates, ETA.
-func (p *printer) progress(ev engine.Event) string {
+func (p *Printer) progress(ev engine.Event) string {
 	v := ev.Values
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-7s ep %5.2f  step %d/%d  loss %.3f", ev.Phase, ev.Epoch, ev.Step, p.total, v[engine.MLoss])
@@ -91,18 +104,18 @@ func (p *printer) progress(ev engine.Event) string {
 	return b.String()
 }
 
-// summary prints every evaluation of the run side by side.
-func (p *printer) summary() {
+// Summary prints every evaluation of the run side by side.
+func (p *Printer) Summary() {
 	if len(p.evals) == 0 {
 		return
 	}
 	fmt.Fprintln(p.w, "\nResults (evaluation identities, disjoint from training):")
-	fmt.Fprint(p.w, evalTable(p.evals))
+	fmt.Fprint(p.w, EvalTable(p.evals))
 }
 
-// evalTable renders rank-1 identification (HR gallery, probes at each
+// EvalTable renders rank-1 identification (HR gallery, probes at each
 // resolution) and verification accuracy, one row per evaluation.
-func evalTable(evals []engine.Event) string {
+func EvalTable(evals []engine.Event) string {
 	views := evalViews(evals)
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %-10s", "model")

@@ -1,0 +1,110 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions"
+)
+
+// Run is a training engine bound to its session: its events are recorded
+// in the session's log and its checkpoints saved there.
+type Run struct {
+	eng    *train.Engine
+	hub    *engine.Hub
+	sess   *sessions.Session
+	rec    *recorder
+	unlock func() error
+	cancel context.CancelFunc
+
+	bestCkpt string // path of the checkpoint of the best LR rank-1 (engine goroutine only)
+}
+
+// Hub is where front ends subscribe to the run's events and steer it.
+func (r *Run) Hub() *engine.Hub { return r.hub }
+
+// Session is the run's session on disk.
+func (r *Run) Session() *sessions.Session { return r.sess }
+
+// Trainer is the engine itself, for a front end that steers it directly.
+func (r *Run) Trainer() engine.Trainer { return r.eng }
+
+// Stop asks the run to end at the next step boundary (final checkpoint,
+// then KindDone); by names who asked.
+func (r *Run) Stop(by string) { r.eng.Stop(by) }
+
+func (r *Run) start(eng *train.Engine, prior ...engine.Event) {
+	r.eng = eng
+	r.hub = engine.NewHub(eng, prior...)
+	r.rec = newRecorder(r.sess, r.hub)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	eng.Start(ctx)
+}
+
+// save is the engine's checkpoint hook. It first waits until the recorder
+// has written every event up to the checkpoint's step, so a kill right
+// after the checkpoint loses no recorded metric of the steps it covers.
+func (r *Run) save(step int64, blob []byte) (string, error) {
+	if err := r.rec.syncTo(step, syncTimeout); err != nil {
+		return "", err
+	}
+	path, err := r.sess.WriteCheckpoint(step, blob)
+	if err != nil {
+		return "", err
+	}
+	// The checkpoint written at the step of the best evaluation so far is
+	// the best one: phase-end evaluations are followed by a checkpoint.
+	if _, _, bestStep, ok := r.rec.best(); ok && bestStep == step {
+		r.bestCkpt = path
+	}
+	keep := r.eng.Config().Hyper.Checkpoint.Keep
+	if err := r.sess.Prune(keep, map[string]bool{r.bestCkpt: r.bestCkpt != ""}); err != nil {
+		return path, fmt.Errorf("checkpoint written, but pruning old ones failed: %w", err)
+	}
+	return path, nil
+}
+
+// Finish waits for the recorder to write the run's last event and releases
+// the session. Call it once the run has ended (its event stream closed).
+func (r *Run) Finish() error {
+	err := r.rec.wait()
+	r.cancel()
+	if uerr := r.unlock(); uerr != nil && err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// Drive shows the run with front until front returns, then finishes it.
+// The front end's error comes first.
+func (r *Run) Drive(front func(*Run) error) error {
+	err := front(r)
+	if ferr := r.Finish(); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// Watch hands every event of the run (its replayed history first) to see,
+// in order, until the run ends, and returns the message of a KindFailed
+// event as an error.
+func (r *Run) Watch(see func(engine.Event)) error {
+	view, cancel := r.hub.Subscribe()
+	defer cancel()
+	var failed error
+	for batch := range view.Events() {
+		for _, ev := range batch {
+			if see != nil {
+				see(ev)
+			}
+			if ev.Kind == engine.KindFailed {
+				failed = errors.New(ev.Message)
+			}
+		}
+	}
+	return failed
+}
