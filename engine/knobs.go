@@ -131,7 +131,7 @@ func DescribeKnobs(c *Config) string {
 		if len(k.Options) > 0 {
 			rng = " (" + strings.Join(k.Options, "|") + ")"
 		} else if k.Max > k.Min {
-			rng = fmt.Sprintf(" (%g..%g)", k.Min, k.Max)
+			rng = " (" + k.Format(k.Min) + ".." + k.Format(k.Max) + ")"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", k.Name, live, k.Get(c), k.Help, rng)
 	}
@@ -139,12 +139,9 @@ func DescribeKnobs(c *Config) string {
 	return b.String()
 }
 
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
 func floatKnob(group, name, help string, live bool, min, max, step float64, field func(*Config) *float64) Knob {
-	return Knob{
+	k := Knob{
 		Name: name, Help: help, Group: group, Live: live, Min: min, Max: max, Step: step,
-		Get: func(c *Config) string { return fmtFloat(*field(c)) },
 		Set: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -160,6 +157,8 @@ func floatKnob(group, name, help string, live bool, min, max, step float64, fiel
 			return nil
 		},
 	}
+	k.Get = func(c *Config) string { return k.Format(*field(c)) }
+	return k
 }
 
 func intKnob(group, name, help string, live bool, min, max int, field func(*Config) *int) Knob {

@@ -2,10 +2,7 @@ package plots
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/ccface/ccface/engine"
 )
@@ -217,18 +214,7 @@ func (rd *runData) finish(fr *frame) {
 
 // knobLabel is the short text beside a knob-change line: "margin 0.4→0.3".
 func knobLabel(ev engine.Event) string {
-	return ev.Knob + " " + shortNum(ev.Old) + "→" + shortNum(ev.New)
-}
-
-// shortNum trims float noise such as 0.30000000000000004 from knob values
-// so labels stay short; other strings pass through.
-func shortNum(s string) string {
-	s = strings.TrimSpace(s)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return s
-	}
-	return strconv.FormatFloat(f, 'g', 4, 64)
+	return ev.Knob + " " + engine.KnobText(ev.Knob, ev.Old) + "→" + engine.KnobText(ev.Knob, ev.New)
 }
 
 // lastEval returns the last evaluation that has any value or curve for

@@ -66,7 +66,7 @@ func Fork(root string, parent *Session, atStep int64, sets []string) (child *Ses
 		Message: fmt.Sprintf("forked from session %s at step %d", parent.Manifest.ID, step)})
 	oldV, newV := engine.Values(&base), engine.Values(&cfg)
 	for _, k := range engine.Knobs {
-		if oldV[k.Name] != newV[k.Name] {
+		if !k.Same(oldV[k.Name], newV[k.Name]) {
 			copied = append(copied, engine.Event{Kind: engine.KindHyper, Step: step, Epoch: last.Epoch, Phase: last.Phase, Time: now,
 				Knob: k.Name, Old: oldV[k.Name], New: newV[k.Name], By: "fork"})
 		}

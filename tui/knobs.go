@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/ccface/ccface/engine"
@@ -67,64 +65,3 @@ func groupTitle(g int) string {
 
 // shortName drops the group prefix the panel header already shows.
 func shortName(name string) string { return strings.TrimPrefix(name, "aug.") }
-
-// stepValue returns the value one Step (dir = ±1) from cur: enums cycle
-// through Options, numbers move by Knob.Step and stop at Min/Max. ok is false
-// when the value cannot move (already at a bound, or cur is not a number).
-func stepValue(k engine.Knob, cur string, dir int) (next string, ok bool) {
-	if n := len(k.Options); n > 0 {
-		i := 0
-		for j, o := range k.Options {
-			if o == cur {
-				i = j
-			}
-		}
-		next = k.Options[((i+dir)%n+n)%n]
-		return next, next != cur
-	}
-	f, err := strconv.ParseFloat(cur, 64)
-	if err != nil {
-		return "", false
-	}
-	step := k.Step
-	if step <= 0 {
-		step = 1
-	}
-	v := f + float64(dir)*step
-	if k.Max > k.Min {
-		v = math.Max(k.Min, math.Min(k.Max, v))
-	}
-	if v == f {
-		return "", false
-	}
-	return formatKnob(v), true
-}
-
-// formatKnob prints a stepped value the way the registry prints values:
-// whole numbers plainly, others to 6 significant digits, which also hides the
-// float noise of repeated steps (0.35000000000000003 → 0.35).
-func formatKnob(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 6, 64)
-}
-
-// sameValue reports whether two knob values are equal, numerically when both
-// parse (a typed "0.30" is applied as "0.3").
-func sameValue(a, b string) bool {
-	if a == b {
-		return true
-	}
-	x, err1 := strconv.ParseFloat(a, 64)
-	y, err2 := strconv.ParseFloat(b, 64)
-	return err1 == nil && err2 == nil && x == y
-}
-
-// knobRange describes what a knob accepts, for the panel's detail lines.
-func knobRange(k engine.Knob) string {
-	if len(k.Options) > 0 {
-		return strings.Join(k.Options, " | ")
-	}
-	return formatKnob(k.Min) + " … " + formatKnob(k.Max) + "  step " + formatKnob(k.Step)
-}

@@ -16,51 +16,6 @@ func knob(t *testing.T, name string) engine.Knob {
 	return *k
 }
 
-func TestStepValue(t *testing.T) {
-	cases := []struct {
-		knob, cur string
-		dir       int
-		want      string
-		ok        bool
-	}{
-		{"margin", "0.4", 1, "0.45", true},
-		{"margin", "0.4", -1, "0.35", true},
-		{"margin", "0.35", -1, "0.3", true}, // no 0.30000000000000004
-		{"margin", "1.5", 1, "", false},     // at Max
-		{"margin", "0.02", -1, "0", true},   // clamped to Min
-		{"margin", "0", -1, "", false},
-		{"h", "0.333", 1, "0.383", true},
-		{"aug.jpeg_min", "60", 1, "61", true},
-		{"weight_decay", "0.0005", 1, "0.0006", true},
-		{"head", "arcface", 1, "cosface", true},
-		{"head", "arcface", -1, "adaface", true}, // enums wrap
-		{"head", "adaface", 1, "arcface", true},
-		{"policy", "fixed", 1, "agreement", true},
-		{"policy", "fixed", -1, "quality", true},
-		{"margin", "abc", 1, "", false},
-	}
-	for _, c := range cases {
-		got, ok := stepValue(knob(t, c.knob), c.cur, c.dir)
-		if got != c.want || ok != c.ok {
-			t.Errorf("stepValue(%s, %q, %d) = %q, %v; want %q, %v", c.knob, c.cur, c.dir, got, ok, c.want, c.ok)
-		}
-	}
-}
-
-func TestSameValue(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want bool
-	}{
-		{"0.3", "0.30", true}, {"0.3", "0.3", true}, {"1e-4", "0.0001", true},
-		{"0.3", "0.35", false}, {"arcface", "arcface", true}, {"arcface", "cosface", false},
-	} {
-		if got := sameValue(c.a, c.b); got != c.want {
-			t.Errorf("sameValue(%q, %q) = %v", c.a, c.b, got)
-		}
-	}
-}
-
 func TestPanelListsEveryLiveKnobGrouped(t *testing.T) {
 	items := panelKnobs()
 	if len(items) != len(engine.LiveKnobs()) {

@@ -333,9 +333,9 @@ func (m *Model) ingest(batch []engine.Event) (ended bool) {
 		case engine.KindHyper:
 			if k, err := engine.FindKnob(e.Knob); err == nil {
 				_ = k.Set(&m.cfg, e.New) // the engine applied it; a parse failure only stales the panel
-			}
-			if p, ok := m.pending[e.Knob]; ok && sameValue(p, e.New) {
-				delete(m.pending, e.Knob)
+				if p, ok := m.pending[e.Knob]; ok && k.Same(p, e.New) {
+					delete(m.pending, e.Knob)
+				}
 			}
 			m.data.mark(e, false)
 			m.addLog(e.Time, logHyper, fmt.Sprintf("%s %s→%s @step %d%s", e.Knob, e.Old, e.New, e.Step, byWho(e.By)))
@@ -620,9 +620,9 @@ func (m *Model) stepKnob(dir int) {
 	if !ok || m.readOnly() {
 		return
 	}
-	next, ok := stepValue(k, m.current(k), dir)
+	next, ok := k.Next(m.current(k), dir)
 	if !ok {
-		m.setFlash(fmt.Sprintf("%s stays %s (range %s)", k.Name, m.current(k), knobRange(k)), false)
+		m.setFlash(fmt.Sprintf("%s stays %s (range %s)", k.Name, m.current(k), k.Range()), false)
 		return
 	}
 	m.request(k, next)
@@ -640,7 +640,7 @@ func (m *Model) request(k engine.Knob, value string) bool {
 		return false
 	}
 	m.knobErr = ""
-	if sameValue(value, k.Get(&m.cfg)) {
+	if k.Same(value, k.Get(&m.cfg)) {
 		delete(m.pending, k.Name) // back to the value in effect: nothing to wait for
 	} else {
 		m.pending[k.Name] = value

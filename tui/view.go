@@ -311,7 +311,7 @@ func (m Model) detail(w, n int) []string {
 		if m.knobErr != "" {
 			wrap(m.knobErr, st.err)
 		} else {
-			wrap("enter sets · esc cancels · "+knobRange(k), st.dim)
+			wrap("enter sets · esc cancels · "+k.Range(), st.dim)
 		}
 	case m.knobErr != "":
 		wrap(m.knobErr, st.err)
@@ -320,7 +320,7 @@ func (m Model) detail(w, n int) []string {
 			wrap(fmt.Sprintf("pending %s → %s (next step)", k.Get(&m.cfg), p), st.pending)
 		}
 		wrap(k.Help, st.dim)
-		wrap(knobRange(k), st.dim)
+		wrap(k.Range(), st.dim)
 	}
 	if len(lines) > n {
 		lines = lines[:n]
