@@ -56,7 +56,6 @@ func TestKnobSame(t *testing.T) {
 	}
 }
 
-
 // TestKnobCatalogue holds every knob of the catalogue to the same rules:
 // its value survives printing and parsing, printing is canonical, its
 // bounds are accepted and what lies past them refused, and stepping a
