@@ -30,7 +30,7 @@ type Pair struct {
 // gallery split from the labels as for any labelled set.
 type EvalSet struct {
 	Name   string // the path given
-	Format string // "folder", "rec", "bin", "pairs", "tinyface"
+	Format string // FormatFolder, FormatRec, FormatBin, FormatPairs or FormatTinyFace
 	Images Source
 	Pairs  []Pair
 	Folds  int // folds of Pairs (10 for LFW and insightface .bin); 0 when no pairs
@@ -57,34 +57,6 @@ func (e *EvalSet) Close() error {
 	return nil
 }
 
-// DetectFormat names the format of path by its name and layout: "rec" (a
-// .rec or .idx), "bin", "pairs" (a .txt), "tinyface" (a folder with Probe/
-// and Gallery_Match/, or Testing_Set/ holding them) or "folder".
-func DetectFormat(path string) (string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		if _, rerr := os.Stat(strings.TrimSuffix(path, filepath.Ext(path)) + ".rec"); rerr == nil {
-			return "rec", nil
-		}
-		return "", fmt.Errorf("datasets: %s: %w", path, err)
-	}
-	if info.IsDir() {
-		if tinyFaceRoot(path) != "" {
-			return "tinyface", nil
-		}
-		return "folder", nil
-	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".rec", ".idx":
-		return "rec", nil
-	case ".bin", ".pkl", ".pickle":
-		return "bin", nil
-	case ".txt":
-		return "pairs", nil
-	}
-	return "", fmt.Errorf("datasets: %s: unknown data format; want an image folder (DIR/<identity>/<image>), a .rec/.idx, a verification .bin, a pairs.txt or a TinyFace folder", path)
-}
-
 // OpenEval opens path as an evaluation set, whatever its format
 // (DetectFormat).
 func OpenEval(path string, opt EvalOptions) (*EvalSet, error) {
@@ -93,18 +65,20 @@ func OpenEval(path string, opt EvalOptions) (*EvalSet, error) {
 		return nil, err
 	}
 	switch format {
-	case "rec":
+	case FormatSynth:
+		return nil, fmt.Errorf("datasets: %q names the built-in synthetic faces, which have no evaluation files: %s", path, wantFormats)
+	case FormatRec:
 		r, err := OpenRecordIO(path)
 		if err != nil {
 			return nil, err
 		}
 		list, _ := r.Problems()
 		return &EvalSet{Name: path, Format: format, Images: r, Skipped: list}, nil
-	case "bin":
+	case FormatBin:
 		return OpenVerificationBin(path)
-	case "pairs":
+	case FormatPairs:
 		return OpenPairs(path, opt.Images)
-	case "tinyface":
+	case FormatTinyFace:
 		return OpenTinyFace(path)
 	}
 	src, err := OpenFolderSource(path)
@@ -168,7 +142,7 @@ func OpenVerificationBin(path string) (*EvalSet, error) {
 	if len(same) == 0 {
 		return nil, fmt.Errorf("datasets: %s: holds no pairs", path)
 	}
-	e := &EvalSet{Name: path, Format: "bin", Images: &memSource{name: path, images: images}, Folds: min(10, len(same))}
+	e := &EvalSet{Name: path, Format: FormatBin, Images: &memSource{name: path, images: images}, Folds: min(10, len(same))}
 	folds := contiguousFolds(len(same), e.Folds)
 	for i, s := range same {
 		e.Pairs = append(e.Pairs, Pair{A: 2 * i, B: 2*i + 1, Same: s, Fold: folds[i]})
@@ -222,7 +196,7 @@ func OpenPairs(path, images string) (*EvalSet, error) {
 		pairs   []rawPair
 		folds   = 0
 		perFold = 0
-		e       = &EvalSet{Name: path, Format: "pairs"}
+		e       = &EvalSet{Name: path, Format: FormatPairs}
 		lfwName = func(name, num string) (string, error) {
 			n, err := strconv.Atoi(num)
 			if err != nil || n < 0 {
@@ -387,7 +361,7 @@ func OpenTinyFace(root string) (*EvalSet, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("datasets: %s: not a TinyFace test folder; want Probe/, Gallery_Match/ and Gallery_Distractor/ in it or in its Testing_Set/", root)
 	}
-	e := &EvalSet{Name: root, Format: "tinyface"}
+	e := &EvalSet{Name: root, Format: FormatTinyFace}
 	var (
 		paths  []string
 		labels []int32

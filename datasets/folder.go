@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -36,59 +35,18 @@ func LoadFolder(dir string, size int) (*Set, error) {
 	if size < 4 || size > 1024 {
 		return nil, fmt.Errorf("datasets: %s: image size %d: must be in [4,1024] pixels", dir, size)
 	}
-	info, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("datasets: %s: no such folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg: %w", dir, err)
-	case err != nil:
-		return nil, fmt.Errorf("datasets: %s: %w", dir, err)
-	case !info.IsDir():
-		return nil, fmt.Errorf("datasets: %s: is a file, not a folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg", dir)
-	}
-	entries, err := os.ReadDir(dir)
+	src, err := OpenFolderSource(dir) // the one identity-folder scan
 	if err != nil {
-		return nil, fmt.Errorf("datasets: read %s: %w", dir, err)
+		return nil, err
 	}
+	paths, names := src.paths, src.ids
 
-	type job struct {
-		id   int
-		path string
-	}
-	var (
-		names []string
-		jobs  []job
-	)
-	for _, e := range entries { // os.ReadDir sorts by name
-		sub := filepath.Join(dir, e.Name())
-		if strings.HasPrefix(e.Name(), ".") || !isDir(sub, e) {
-			continue
-		}
-		files, err := os.ReadDir(sub)
-		if err != nil {
-			return nil, fmt.Errorf("datasets: read identity folder %s: %w", sub, err)
-		}
-		n := 0
-		for _, f := range files {
-			if f.IsDir() || strings.HasPrefix(f.Name(), ".") || !isImageName(f.Name()) { // symlinked images still load
-				continue
-			}
-			jobs = append(jobs, job{len(names), filepath.Join(sub, f.Name())})
-			n++
-		}
-		if n > 0 {
-			names = append(names, e.Name())
-		}
-	}
-	if len(jobs) == 0 {
-		return nil, fmt.Errorf("datasets: %s: no identity folders with images found; expected DIR/<identity>/<image>.png|jpg", dir)
-	}
-
-	pixels := make([][]uint8, len(jobs))
-	reasons := make([]string, len(jobs))
+	pixels := make([][]uint8, len(paths))
+	reasons := make([]string, len(paths))
 	workers := min(runtime.GOMAXPROCS(0), 8) // decoding is CPU-bound; more only adds open files
 	scratch := make([]imageScratch, workers)
-	parallelFor(len(jobs), workers, func(w, i int) {
-		px, err := scratch[w].load(jobs[i].path, size)
+	parallelFor(len(paths), workers, func(w, i int) {
+		px, err := scratch[w].load(paths[i], size)
 		if err != nil {
 			reasons[i] = err.Error()
 			return
@@ -96,27 +54,28 @@ func LoadFolder(dir string, size int) (*Set, error) {
 		pixels[i] = px
 	})
 
-	// Assemble in job order, re-indexing identities that kept an image.
+	// Assemble in listing order, re-indexing identities that kept an image.
 	s := &Set{Name: dir, Size: size}
 	newID := make([]int, len(names))
 	for i := range newID {
 		newID[i] = -1
 	}
-	for i, j := range jobs {
+	for i, path := range paths {
 		if pixels[i] == nil {
-			s.Skipped = append(s.Skipped, j.path+": "+reasons[i])
+			s.Skipped = append(s.Skipped, path+": "+reasons[i])
 			continue
 		}
-		if newID[j.id] < 0 {
-			newID[j.id] = len(s.IDNames)
-			s.IDNames = append(s.IDNames, names[j.id])
+		id := src.labels[i]
+		if newID[id] < 0 {
+			newID[id] = len(s.IDNames)
+			s.IDNames = append(s.IDNames, names[id])
 		}
 		s.Pixels = append(s.Pixels, pixels[i])
-		s.Labels = append(s.Labels, newID[j.id])
+		s.Labels = append(s.Labels, newID[id])
 	}
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("datasets: %s: none of the %d images could be read (first: %s); expected DIR/<identity>/<image>.png|jpg",
-			dir, len(jobs), s.Skipped[0])
+			dir, len(paths), s.Skipped[0])
 	}
 	return s, nil
 }

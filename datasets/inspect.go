@@ -96,7 +96,7 @@ func Inspect(path string, opt InspectOptions) (*Report, error) {
 		}
 	}
 	r.protocol(es)
-	if es.Format == "folder" {
+	if es.Format == FormatFolder {
 		r.countIgnored(path)
 	}
 
@@ -185,7 +185,7 @@ func Inspect(path string, opt InspectOptions) (*Report, error) {
 				cross = true
 			}
 		}
-		if cross && es.Format != "bin" {
+		if cross && es.Format != FormatBin {
 			r.DuplicateCross++
 		}
 		r.Duplicates = append(r.Duplicates, names)
@@ -204,7 +204,7 @@ func (r *Report) protocol(es *EvalSet) {
 			r.SamePairs++
 		}
 	}
-	if es.Format != "tinyface" {
+	if es.Format != FormatTinyFace {
 		return
 	}
 	r.Probes = len(es.Probes)
@@ -291,10 +291,8 @@ func (r *Report) BGRSuspect() bool {
 // WriteText writes the report for a terminal.
 func (r *Report) WriteText(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	names := map[string]string{"folder": "image folder (DIR/<identity>/<image>)", "rec": "MXNet RecordIO (.rec + .idx)",
-		"bin": "verification pickle (.bin: images, issame)", "pairs": "LFW-style pairs list over an image folder", "tinyface": "TinyFace test layout (Probe, Gallery_Match, Gallery_Distractor)"}
 	p("%s\n", r.Path)
-	p("  format       %s\n", names[r.Format])
+	p("  format       %s\n", FormatDescription(r.Format))
 	read := ""
 	if r.Read < r.Images {
 		read = fmt.Sprintf(" (read %d, a fixed random sample; --sample -1 reads all)", r.Read)
@@ -313,7 +311,7 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Pairs > 0 {
 		p("  pairs        %d: %d same, %d different, in %d folds\n", r.Pairs, r.SamePairs, r.Pairs-r.SamePairs, r.Folds)
 	}
-	if r.Format == "tinyface" {
+	if r.Format == FormatTinyFace {
 		p("  probes       %d, %d of them with no mate in the gallery\n", r.Probes, r.ProbesWithoutMate)
 		p("  gallery      %d matches + %d distractors\n", r.Gallery, r.Distract)
 	}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"errors"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -82,14 +83,16 @@ func newFileSource(name string, paths []string, labels []int32, ids []string) *F
 }
 
 // OpenFolderSource lists dir laid out as dir/<identity>/<image>.png|jpg
-// (as LoadFolder reads it) without decoding anything: identities and images
+// without decoding anything (LoadFolder decodes what it lists): identities and images
 // in name order, hidden entries and non-image files ignored. Images that
 // cannot be decoded fail in Image, and the Loader skips and counts them.
 func OpenFolderSource(dir string) (*FileSource, error) {
 	info, err := os.Stat(dir)
 	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("datasets: %s: no such folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg: %w", dir, err)
 	case err != nil:
-		return nil, fmt.Errorf("datasets: %s: %w; pass a folder laid out as DIR/<identity>/<image>.png|jpg", dir, err)
+		return nil, fmt.Errorf("datasets: %s: %w", dir, err)
 	case !info.IsDir():
 		return nil, fmt.Errorf("datasets: %s: is a file, not a folder; pass a folder laid out as DIR/<identity>/<image>.png|jpg", dir)
 	}

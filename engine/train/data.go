@@ -16,8 +16,9 @@ type Data struct {
 	Warnings []string // files that were skipped
 }
 
-// LoadData returns the training and evaluation sets a configuration names:
-// the built-in synthetic faces, an image folder, or an insightface RecordIO
+// LoadData returns the training and evaluation sets a configuration names
+// (datasets.DetectFormat decides which kind a path is): the built-in
+// synthetic faces, an image folder, or an insightface RecordIO
 // file (streamed: training reads it through a bounded cache), split by
 // identity; or, with data.eval set, all of it for training and that
 // evaluation set (folder, .rec, .bin, pairs.txt or TinyFace) with its own
@@ -75,12 +76,16 @@ func LoadEvalSet(path, images string, size int) (*datasets.Set, Protocol, []stri
 // its identities for evaluation; without, all of it is for training.
 func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *datasets.Set, warnings []string, err error) {
 	d := cfg.Data
-	if d.Source == "synth" || d.Source == "" {
+	format, err := datasets.DetectFormat(d.Source)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	switch format {
+	case datasets.FormatSynth:
 		train, eval, err := datasets.Synthetic(datasets.SynthConfig{
 			Seed: cfg.Seed, TrainIDs: d.TrainIDs, EvalIDs: d.EvalIDs, PerID: d.PerID, Size: d.HR})
 		return train, eval, nil, err
-	}
-	if format, _ := datasets.DetectFormat(d.Source); format == "rec" {
+	case datasets.FormatRec:
 		rec, err := datasets.OpenRecordIO(d.Source)
 		if err != nil {
 			return nil, nil, nil, err
@@ -95,20 +100,24 @@ func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *data
 			return nil, nil, nil, err
 		}
 		return tr, evSet, problems, nil
+	case datasets.FormatFolder:
+		all, err := datasets.LoadFolder(d.Source, d.HR)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		warnings = append(warnings, all.Skipped...)
+		if !split {
+			return all, nil, warnings, nil
+		}
+		tr, ev := datasets.SplitByIdentity(all, d.EvalFraction, cfg.Seed)
+		if tr.NumIDs() < 2 || ev.NumIDs() < 2 {
+			return nil, nil, warnings, fmt.Errorf("%s: %d identities is too few to split into training and evaluation (need at least 4)", d.Source, all.NumIDs())
+		}
+		return tr, ev, warnings, nil
+	default:
+		return nil, nil, nil, fmt.Errorf("%s is a %s, an evaluation set: train on an image folder, a .rec or synth, and evaluate on it with --set data.eval=%s",
+			d.Source, datasets.FormatDescription(format), d.Source)
 	}
-	all, err := datasets.LoadFolder(d.Source, d.HR)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	warnings = append(warnings, all.Skipped...)
-	if !split {
-		return all, nil, warnings, nil
-	}
-	tr, ev := datasets.SplitByIdentity(all, d.EvalFraction, cfg.Seed)
-	if tr.NumIDs() < 2 || ev.NumIDs() < 2 {
-		return nil, nil, warnings, fmt.Errorf("%s: %d identities is too few to split into training and evaluation (need at least 4)", d.Source, all.NumIDs())
-	}
-	return tr, ev, warnings, nil
 }
 
 // Fingerprint identifies a data source's content, where the source can say.
