@@ -1,10 +1,10 @@
 package datasets
 
 import (
-	"errors"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"io"
