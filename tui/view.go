@@ -307,7 +307,11 @@ func (m Model) detail(w, n int) []string {
 	switch {
 	case m.editing:
 		m.input.Width = max(1, w-len(k.Name)-5)
-		lines = append(lines, " "+st.bold.Render(k.Name)+" "+m.input.View())
+		field := m.input.View()
+		if m.selectAll {
+			field = m.input.Prompt + st.sel.Render(m.input.Value())
+		}
+		lines = append(lines, " "+st.bold.Render(k.Name)+" "+field)
 		if m.knobErr != "" {
 			wrap(m.knobErr, st.err)
 		} else {
