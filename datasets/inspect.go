@@ -122,7 +122,7 @@ func Inspect(path string, opt InspectOptions) (*Report, error) {
 		if err == nil {
 			const side = 32
 			px := make([]uint8, side*side*3)
-			if err = scratch[w].decode(data, side, px); err == nil {
+			if err = scratch[w].decode(data, side, px, Crop{}); err == nil {
 				res[k].rgb, res[k].colour = centreColour(px, side)
 			}
 		}
