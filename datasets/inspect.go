@@ -386,6 +386,8 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 	}
 	switch {
+	case r.ColourImages == 0 && r.Channels["RGB"]+r.Channels["RGBA"] > 0:
+		p("  colour       none: the RGB-encoded images have equal channels (grey stored as RGB); channel order does not matter\n")
 	case r.ColourImages == 0:
 		p("  colour       no colour images (grey): channel order does not matter\n")
 	case r.BGRSuspect():
