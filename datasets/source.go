@@ -68,10 +68,10 @@ func (s *Set) Image(i, size int, dst []uint8) error {
 // image folder too large to hold in memory, the images named by a pairs.txt,
 // the TinyFace test folders.
 type FileSource struct {
-	name    string
-	paths   []string
-	labels  []int32
-	ids     []string
+	name   string
+	paths  []string
+	labels []int32
+	ids    []string
 	decoder
 }
 
