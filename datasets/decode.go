@@ -88,10 +88,10 @@ type imageScratch struct {
 	key      [3]int // source side, destination side, valid
 }
 
-// decode checks data's header (probeImage), decodes it, centre-crops it to
-// a square and resizes it to size×size RGB (HWC) into dst, which must hold
-// size*size*3 bytes.
-func (w *imageScratch) decode(data []byte, size int, dst []uint8) error {
+// decode checks data's header (probeImage), decodes it, crops the square
+// that c selects (by default the centred square of the frame) and resizes
+// it to size×size RGB (HWC) into dst, which must hold size*size*3 bytes.
+func (w *imageScratch) decode(data []byte, size int, dst []uint8, c Crop) error {
 	info, err := probeImage(data)
 	if err != nil {
 		return err
@@ -101,11 +101,14 @@ func (w *imageScratch) decode(data []byte, size int, dst []uint8) error {
 		return fmt.Errorf("cannot decode %s %d×%d: %w (truncated or corrupt)", info.Format, info.Width, info.Height, err)
 	}
 	b := img.Bounds()
-	side := min(b.Dx(), b.Dy())
-	if side == 0 {
+	if b.Empty() {
 		return fmt.Errorf("empty %s image", info.Format)
 	}
-	crop := image.Rect(0, 0, side, side).Add(b.Min).Add(image.Pt((b.Dx()-side)/2, (b.Dy()-side)/2))
+	crop, err := c.square(b)
+	if err != nil {
+		return err
+	}
+	side := crop.Dx()
 	// Convert the crop to RGBA first: image/draw has fast paths from every
 	// decoded type, while the scaler converts YCbCr once per filter tap.
 	if w.rgb == nil || w.rgb.Rect.Dx() != side {

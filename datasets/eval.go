@@ -88,6 +88,15 @@ func OpenEval(path string, opt EvalOptions) (*EvalSet, error) {
 	return &EvalSet{Name: path, Format: format, Images: src}, nil
 }
 
+// foldCount is the number of distinct folds the pairs fall in.
+func foldCount(pairs []Pair) int {
+	seen := map[int]bool{}
+	for _, p := range pairs {
+		seen[p.Fold] = true
+	}
+	return len(seen)
+}
+
 // contiguousFolds assigns n pairs to k contiguous folds as scikit-learn's
 // KFold(k) without shuffling does (insightface's verification): the first
 // n%k folds hold one pair more.
@@ -327,7 +336,7 @@ func OpenPairs(path, images string) (*EvalSet, error) {
 		return nil, fmt.Errorf("datasets: %s: none of its %d pairs has both images under %s (first: %s); pass the LFW image folder that holds <name>/<name>_0001.jpg",
 			path, len(pairs), images, first(e.Skipped))
 	}
-	e.Folds = folds
+	e.Folds = foldCount(e.Pairs) // fewer than asked when pairs are few or dropped
 	e.Images = newFileSource(images, paths, labels, ids)
 	return e, nil
 }

@@ -259,3 +259,18 @@ func TestEvalDecodeDropsUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// A pairs list without a header and fewer than 10 pairs has one fold per
+// pair, and says so (not "10 folds").
+func TestPairsFoldsNeverMoreThanPairs(t *testing.T) {
+	dir := t.TempDir()
+	lines := strings.Split(strings.TrimSpace(string(mustRead(t, "testdata/pairs/pairs.txt"))), "\n")[1:] // no header
+	writeFile(t, filepath.Join(dir, "pairs.txt"), []byte(strings.Join(lines[:7], "\n")+"\n"))
+	e, err := OpenPairs(filepath.Join(dir, "pairs.txt"), "testdata/pairs/lfw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Folds != len(e.Pairs) || e.Folds != 7 {
+		t.Errorf("%d pairs in %d folds, want 7 in 7", len(e.Pairs), e.Folds)
+	}
+}

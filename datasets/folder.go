@@ -31,7 +31,7 @@ func isImageName(name string) bool {
 // readable image are dropped; hidden entries and non-image files are
 // ignored. Identities and images are taken in name order and decoded in
 // parallel on a bounded pool, so the result is deterministic.
-func LoadFolder(dir string, size int) (*Set, error) {
+func LoadFolder(dir string, size int, prep Prep) (*Set, error) {
 	if size < 4 || size > 1024 {
 		return nil, fmt.Errorf("datasets: %s: image size %d: must be in [4,1024] pixels", dir, size)
 	}
@@ -46,7 +46,7 @@ func LoadFolder(dir string, size int) (*Set, error) {
 	workers := min(runtime.GOMAXPROCS(0), 8) // decoding is CPU-bound; more only adds open files
 	scratch := make([]imageScratch, workers)
 	parallelFor(len(paths), workers, func(w, i int) {
-		px, err := scratch[w].load(paths[i], size)
+		px, err := scratch[w].load(paths[i], size, prep)
 		if err != nil {
 			reasons[i] = err.Error()
 			return
@@ -90,16 +90,19 @@ func isDir(path string, e os.DirEntry) bool {
 	return err == nil && info.IsDir()
 }
 
-// load reads path and decodes it as a size×size RGB face (see
+// load reads path and decodes it as a size×size RGB face under prep (see
 // imageScratch.decode).
-func (w *imageScratch) load(path string, size int) ([]uint8, error) {
+func (w *imageScratch) load(path string, size int, prep Prep) ([]uint8, error) {
 	data, err := readImageFile(path)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]uint8, size*size*3)
-	if err := w.decode(data, size, out); err != nil {
+	if err := w.decode(data, size, out, prep.Crop); err != nil {
 		return nil, err
+	}
+	if prep.Grey {
+		toGrey(out)
 	}
 	return out, nil
 }

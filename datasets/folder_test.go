@@ -98,7 +98,7 @@ func TestLoadFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := LoadFolder(dir, 8)
+	s, err := LoadFolder(dir, 8, Prep{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLoadFolder(t *testing.T) {
 			t.Fatalf("grey pixel %d = %v, want equal channels near 100", o, p[:3])
 		}
 	}
-	again, _ := LoadFolder(dir, 8)
+	again, _ := LoadFolder(dir, 8, Prep{})
 	if again.Fingerprint() != s.Fingerprint() {
 		t.Error("two loads differ")
 	}
@@ -149,7 +149,7 @@ func TestLoadFolderErrors(t *testing.T) {
 		{empty, "no identity folders with images found; expected DIR/<identity>/<image>.png|jpg"},
 		{corrupt, "none of the 1 images could be read"},
 	} {
-		_, err := LoadFolder(c.dir, 32)
+		_, err := LoadFolder(c.dir, 32, Prep{})
 		if err == nil || !strings.Contains(err.Error(), c.dir) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("LoadFolder(%s): got %v, want an error naming the path and %q", c.dir, err, c.want)
 		}
@@ -207,7 +207,7 @@ func indexOf(s *Set, px []uint8) int {
 
 func TestLoadRealORL(t *testing.T) {
 	dir := needData(t, "orl")
-	s, err := LoadFolder(dir, 32)
+	s, err := LoadFolder(dir, 32, Prep{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestLoadRealCelebA(t *testing.T) {
 		t.Skip("-short: skipping the 5,665-image load")
 	}
 	dir := needData(t, "celeba298")
-	s, err := LoadFolder(dir, 32)
+	s, err := LoadFolder(dir, 32, Prep{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func Inspect(path string, opt InspectOptions) (*Report, error) {
 		if err == nil {
 			const side = 32
 			px := make([]uint8, side*side*3)
-			if err = scratch[w].decode(data, side, px); err == nil {
+			if err = scratch[w].decode(data, side, px, Crop{}); err == nil {
 				res[k].rgb, res[k].colour = centreColour(px, side)
 			}
 		}
@@ -384,6 +384,8 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 	}
 	switch {
+	case r.ColourImages == 0 && r.Channels["RGB"]+r.Channels["RGBA"] > 0:
+		p("  colour       none: the RGB-encoded images have equal channels (grey stored as RGB); channel order does not matter\n")
 	case r.ColourImages == 0:
 		p("  colour       no colour images (grey): channel order does not matter\n")
 	case r.BGRSuspect():

@@ -2,6 +2,9 @@ package datasets
 
 import (
 	"bytes"
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,4 +134,28 @@ func TestInspectRealCelebA(t *testing.T) {
 		t.Errorf("real faces: mean centre R %.0f <= B %.0f", r.MeanRGB[0], r.MeanRGB[2])
 	}
 	t.Logf("celeba298 sample: mean centre RGB %.0f %.0f %.0f, bluer than red in %d of %d", r.MeanRGB[0], r.MeanRGB[1], r.MeanRGB[2], r.BlueOverRed, r.ColourImages)
+}
+
+// Grey faces stored as RGB are reported as RGB files without colour, not
+// as "RGB" then "no colour images (grey)".
+func TestInspectGreyStoredAsRGB(t *testing.T) {
+	dir := t.TempDir()
+	for id := 0; id < 2; id++ {
+		for k := 0; k < 2; k++ {
+			img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+			for i := range img.Pix {
+				img.Pix[i] = uint8(40 * (id + k + 1))
+			}
+			var b bytes.Buffer
+			if err := png.Encode(&b, img); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, fmt.Sprintf("id%d", id), fmt.Sprintf("%d.png", k)), b.Bytes())
+		}
+	}
+	_, text := inspectText(t, dir, InspectOptions{})
+	wantLines(t, text, "RGB-encoded images have equal channels (grey stored as RGB)")
+	if strings.Contains(text, "no colour images (grey)") {
+		t.Errorf("report contradicts its channel count:\n%s", text)
+	}
 }

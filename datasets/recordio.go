@@ -261,7 +261,7 @@ type RecordIO struct {
 	ids     []string // class index → the label value in the file
 	values  []int32  // class index → the label value records carry
 	problems
-	scratch sync.Pool // *imageScratch
+	decoder
 }
 
 // problems collects the entries a reader dropped or could not read.
@@ -596,15 +596,7 @@ func (r *RecordIO) Image(i, size int, dst []uint8) error {
 	if err != nil {
 		return err
 	}
-	w, _ := r.scratch.Get().(*imageScratch)
-	if w == nil {
-		w = &imageScratch{}
-	}
-	defer r.scratch.Put(w)
-	if err := w.decode(data, size, dst); err != nil {
-		return fmt.Errorf("%s: %w", r.Entry(i), err)
-	}
-	return nil
+	return r.decode(data, size, dst, r.Entry(i))
 }
 
 // Fingerprint is a short hex SHA-256 over the .rec's size and every image's

@@ -301,7 +301,7 @@ func TestBombRefusedCheaply(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	t0 := time.Now()
-	err := w.decode(bomb, 32, dst)
+	err := w.decode(bomb, 32, dst, Crop{})
 	elapsed := time.Since(t0)
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "16384×16384") {
@@ -315,7 +315,7 @@ func TestBombRefusedCheaply(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a", "bomb.png"), bomb)
 	writeImage(t, filepath.Join(dir, "a", "ok.png"), bars(8, 8))
-	s, err := LoadFolder(dir, 8)
+	s, err := LoadFolder(dir, 8, Prep{})
 	if err != nil {
 		t.Fatal(err)
 	}

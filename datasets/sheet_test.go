@@ -42,7 +42,7 @@ func TestContactSheet(t *testing.T) {
 		t.Fatalf("read back %s: %v, bounds %v", path, err, back)
 	}
 	if dir := filepath.Join(sharedData, "celeba298"); os.Getenv("CCFACE_SHEET_DIR") != "" {
-		if s, err := LoadFolder(dir, 32); err == nil {
+		if s, err := LoadFolder(dir, 32, Prep{}); err == nil {
 			if err := WritePNG(filepath.Join(out, "celeba-sheet.png"), ContactSheet(s, 6, 4, 3, p, 9)); err != nil {
 				t.Fatal(err)
 			}

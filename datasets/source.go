@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -70,11 +69,11 @@ func (s *Set) Image(i, size int, dst []uint8) error {
 // image folder too large to hold in memory, the images named by a pairs.txt,
 // the TinyFace test folders.
 type FileSource struct {
-	name    string
-	paths   []string
-	labels  []int32
-	ids     []string
-	scratch sync.Pool // *imageScratch
+	name   string
+	paths  []string
+	labels []int32
+	ids    []string
+	decoder
 }
 
 // newFileSource builds a FileSource; labels index ids, or are -1.
@@ -191,28 +190,15 @@ func (s *FileSource) Image(i, size int, dst []uint8) error {
 	if err != nil {
 		return err
 	}
-	return decodeInto(&s.scratch, data, size, dst, s.paths[i])
-}
-
-// decodeInto decodes data with a pooled scratch, naming entry on failure.
-func decodeInto(pool *sync.Pool, data []byte, size int, dst []uint8, entry string) error {
-	w, _ := pool.Get().(*imageScratch)
-	if w == nil {
-		w = &imageScratch{}
-	}
-	defer pool.Put(w)
-	if err := w.decode(data, size, dst); err != nil {
-		return fmt.Errorf("%s: %w", entry, err)
-	}
-	return nil
+	return s.decode(data, size, dst, s.paths[i])
 }
 
 // memSource holds encoded images in memory (the images of a verification
 // .bin), decoded on demand; it has no identities.
 type memSource struct {
-	name    string
-	images  [][]byte
-	scratch sync.Pool
+	name   string
+	images [][]byte
+	decoder
 }
 
 func (m *memSource) Len() int                  { return len(m.images) }
@@ -221,7 +207,7 @@ func (m *memSource) Label(int) int             { return -1 }
 func (m *memSource) Entry(i int) string        { return fmt.Sprintf("%s image %d", m.name, i) }
 func (m *memSource) Raw(i int) ([]byte, error) { return m.images[i], nil }
 func (m *memSource) Image(i, size int, dst []uint8) error {
-	return decodeInto(&m.scratch, m.images[i], size, dst, m.Entry(i))
+	return m.decode(m.images[i], size, dst, m.Entry(i))
 }
 
 // SourceView is a subset of a Source's images with its own labels: one side

@@ -296,7 +296,7 @@ func TestFolderSourceRealORL(t *testing.T) {
 		t.Errorf("cache grew to %d", l.cache.len())
 	}
 	// The same faces as LoadFolder's.
-	set, err := LoadFolder(dir, 32)
+	set, err := LoadFolder(dir, 32, Prep{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,9 +84,13 @@ func withAlpha(c color.RGBA, a float64) color.NRGBA {
 	return color.NRGBA{R: c.R, G: c.G, B: c.B, A: uint8(math.Round(255 * a))}
 }
 
-// dashes returns dash pattern i; patterns stay tellable apart at 1 pt.
+// dashes returns dash pattern i; patterns stay tellable apart at 1 pt and
+// never repeat: past the five hand-picked ones, pattern i is a long dash
+// and i-3 dots (a figure of 7 views must not draw two of them solid).
 func dashes(i int) []vg.Length {
-	switch i % 5 {
+	switch i {
+	case 0:
+		return nil
 	case 1:
 		return []vg.Length{4, 2}
 	case 2:
@@ -96,7 +100,11 @@ func dashes(i int) []vg.Length {
 	case 4:
 		return []vg.Length{8, 2.5}
 	}
-	return nil
+	out := []vg.Length{8, 1.5}
+	for range i - 3 {
+		out = append(out, 1, 1.5)
+	}
+	return out
 }
 
 // glyph returns glyph shape i, filled where the shape allows.

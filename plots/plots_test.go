@@ -581,3 +581,16 @@ func TestEpochAxisFallsBackTogether(t *testing.T) {
 		t.Fatalf("x unit %q, max %v", figs[0].xUnit, xmax)
 	}
 }
+
+// Every series dimension value gets its own dash pattern: a ROC of seven
+// views over two runs must not draw two views with the same (solid) line.
+func TestDashesNeverRepeat(t *testing.T) {
+	seen := map[string]int{}
+	for i := range 12 {
+		k := fmt.Sprint(dashes(i))
+		if j, dup := seen[k]; dup {
+			t.Fatalf("dash patterns %d and %d are both %s", j, i, k)
+		}
+		seen[k] = i
+	}
+}

@@ -71,7 +71,11 @@ func (s *Session) WriteCheckpoint(step int64, blob []byte) (path string, err err
 	if err := s.flushLocked(); err != nil {
 		return "", fmt.Errorf("%w; the checkpoint at step %d was not written", err, step)
 	}
-	return writeCheckpoint(s.Dir, step, blob)
+	path, err = writeCheckpoint(s.Dir, step, blob)
+	if err == nil {
+		delete(s.damaged, filepath.Base(path)) // replaced by a good one
+	}
+	return path, err
 }
 
 func writeCheckpoint(dir string, step int64, blob []byte) (string, error) {
@@ -197,6 +201,9 @@ func (s *Session) LatestGoodCheckpoint(atOrBefore int64) (step int64, blob []byt
 		}
 		step, blob, err := readCheckpoint(cps[i].Path)
 		if err != nil {
+			if errors.Is(err, ErrDamaged) {
+				s.markDamaged(cps[i].Name)
+			}
 			skipped = append(skipped, err.Error())
 			continue
 		}
@@ -212,9 +219,20 @@ func (s *Session) LatestGoodCheckpoint(atOrBefore int64) (step int64, blob []byt
 	return 0, nil, skipped, fmt.Errorf("sessions: session %s (%s): %w%s", s.Manifest.ID, s.Dir, ErrNoCheckpoint, where)
 }
 
-// Prune deletes checkpoints except the keepLast newest and those named in
-// keep (file names or paths, e.g. the best one's). Temporary files are not
-// touched. It needs the lock.
+func (s *Session) markDamaged(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.damaged == nil {
+		s.damaged = map[string]bool{}
+	}
+	s.damaged[name] = true
+}
+
+// Prune deletes checkpoints except the keepLast newest good ones and those
+// named in keep (file names or paths, e.g. the best one's). Checkpoints
+// known to be damaged are neither counted nor deleted: counting them would
+// prune the good checkpoint a resume fell back to, and the user is told to
+// delete them. Temporary files are not touched. It needs the lock.
 func (s *Session) Prune(keepLast int, keep map[string]bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -236,8 +254,13 @@ func (s *Session) Prune(keepLast int, keep map[string]bool) error {
 	}
 	var errs []error
 	removed := false
-	for i, c := range cps {
-		if i >= len(cps)-keepLast || names[c.Name] {
+	good := 0
+	for i := len(cps) - 1; i >= 0; i-- {
+		c := cps[i]
+		if s.damaged[c.Name] {
+			continue
+		}
+		if good++; good <= keepLast || names[c.Name] {
 			continue
 		}
 		if err := os.Remove(c.Path); err != nil && !errors.Is(err, os.ErrNotExist) {

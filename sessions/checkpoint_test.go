@@ -215,3 +215,51 @@ func equalInts(a, b []int64) bool {
 	}
 	return true
 }
+
+// After a resume fell back past a damaged checkpoint, the damaged one does
+// not count toward keep: the good one resumed from survives the next prune.
+func TestPruneDoesNotCountDamaged(t *testing.T) {
+	_, s := newSession(t, "prune-damaged")
+	mustLock(t, s)
+	for _, step := range []int64{400, 500, 800} {
+		if _, err := s.WriteCheckpoint(step, []byte{byte(step)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(s.Dir, CheckpointName(800))
+	if err := os.WriteFile(p, []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if step, _, skipped, err := s.LatestGoodCheckpoint(-1); err != nil || step != 500 || len(skipped) != 1 {
+		t.Fatalf("fallback: step %d, skipped %v, err %v", step, skipped, err)
+	}
+	if _, err := s.WriteCheckpoint(600, []byte{6}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prune(2, nil); err != nil {
+		t.Fatal(err)
+	}
+	cps, _ := s.Checkpoints()
+	var got []int64
+	for _, c := range cps {
+		got = append(got, c.Step)
+	}
+	if want := []int64{500, 600, 800}; !equalInts(got, want) {
+		t.Errorf("kept %v, want %v (good 500 and 600, damaged 800 left for the user)", got, want)
+	}
+	// A good checkpoint written over the damaged name counts again.
+	if _, err := s.WriteCheckpoint(800, []byte{8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prune(2, nil); err != nil {
+		t.Fatal(err)
+	}
+	cps, _ = s.Checkpoints()
+	got = got[:0]
+	for _, c := range cps {
+		got = append(got, c.Step)
+	}
+	if want := []int64{600, 800}; !equalInts(got, want) {
+		t.Errorf("kept %v, want %v", got, want)
+	}
+}

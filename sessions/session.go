@@ -29,6 +29,9 @@ type Session struct {
 	lockf  *os.File      // held lock, nil when not locked
 	ef     *os.File      // events.jsonl opened for append, nil until the first Append
 	ew     *bufio.Writer // buffer in front of ef
+	// damaged names checkpoints found damaged by LatestGoodCheckpoint, so
+	// Prune does not count them among the ones it keeps.
+	damaged map[string]bool
 }
 
 // idLayout is the time part of a session ID (UTC).

@@ -285,3 +285,38 @@ func TestEventReadLoop(t *testing.T) {
 		t.Errorf("reader re-armed after the channel closed")
 	}
 }
+
+// Typing a value replaces the one shown (select-all on open): typing "5"
+// must ask for 5, never "0.35" (appended to 0.3) or "0.35" with the cursor
+// at the end. Backspace clears the selection; arrows keep and edit it.
+func TestFlowTypedValueReplaces(t *testing.T) {
+	f := newFake()
+	tm := startFlow(t, f, Options{By: "test"})
+	f.emit(synthRun(3000, 300)...)
+	waitOutput(t, tm, "step 300/3000")
+
+	pressKeys(tm, "down", "enter") // margin, shown as 0.3
+	tm.Type("0.4")
+	pressKeys(tm, "enter")
+	waitCall(t, f, "SetKnob margin=0.4 by test")
+
+	pressKeys(tm, "enter", "backspace")
+	tm.Type("0.5")
+	pressKeys(tm, "enter")
+	waitCall(t, f, "SetKnob margin=0.5 by test")
+
+	pressKeys(tm, "enter", "end", "backspace") // edit the shown value: 0.3 → 0.
+	tm.Type("2")
+	pressKeys(tm, "enter")
+	waitCall(t, f, "SetKnob margin=0.2 by test")
+
+	f.finish(300, "finished")
+	waitOutput(t, tm, "■ ended")
+	pressKeys(tm, "q")
+	finalScreen(t, tm)
+	for _, c := range f.Calls() {
+		if strings.Contains(c, "0.30.4") || strings.Contains(c, "0.34") {
+			t.Errorf("typed value appended to the old one: %q", c)
+		}
+	}
+}

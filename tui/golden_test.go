@@ -52,6 +52,10 @@ func keys(s ...string) []tea.Msg {
 			out = append(out, tea.KeyMsg{Type: tea.KeyEsc})
 		case "ctrl+u":
 			out = append(out, tea.KeyMsg{Type: tea.KeyCtrlU})
+		case "end":
+			out = append(out, tea.KeyMsg{Type: tea.KeyEnd})
+		case "backspace":
+			out = append(out, tea.KeyMsg{Type: tea.KeyBackspace})
 		default:
 			out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
 		}

@@ -15,7 +15,7 @@ type keyMap struct {
 	// Stop is only enabled for clients that detach on quit (Options.Detach):
 	// there q leaves the run going and stopping it is its own key.
 	Stop key.Binding
-	// Overlay toggles Options.Overlays; enabled only when there are some.
+	// Overlay toggles Options.Overlays; with none it says how to get some.
 	Overlay key.Binding
 }
 
@@ -44,7 +44,7 @@ func newKeyMap() keyMap {
 		Quit:       b("q", "quit (asks, stops run)", "q"),
 		ForceQuit:  b("ctrl+c", "stop; twice: quit now", "ctrl+c"),
 		Stop:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop the run for all (asks)"), key.WithDisabled()),
-		Overlay:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "overlays on / off"), key.WithDisabled()),
+		Overlay:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "overlays on / off")),
 	}
 }
 

@@ -136,6 +136,9 @@ type Model struct {
 	knobErr string            // SetKnob's refusal, shown under the knob
 	editing bool
 	input   textinput.Model
+	// selectAll: the value shown on opening the editor is selected, so the
+	// first character typed replaces it instead of appending (as in forms).
+	selectAll bool
 
 	data *store
 	run  runInfo
@@ -657,11 +660,22 @@ func (m Model) startEdit() (tea.Model, tea.Cmd) {
 	m.knobErr = ""
 	m.input.SetValue(m.current(k))
 	m.input.CursorEnd()
+	m.selectAll = true
 	cmd := m.input.Focus() // before the return: Focus mutates m.input
 	return m, cmd
 }
 
 func (m Model) editKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if m.selectAll {
+		m.selectAll = false
+		switch {
+		case k.Type == tea.KeyRunes || k.Type == tea.KeySpace:
+			m.input.SetValue("") // typing replaces the selected value
+		case k.Type == tea.KeyBackspace || k.Type == tea.KeyDelete:
+			m.input.SetValue("")
+			return m, nil
+		}
+	}
 	switch k.String() {
 	case "esc":
 		m.editing, m.knobErr = false, ""

@@ -88,7 +88,6 @@ func (m *Model) initOverlays() {
 	m.data.overlays = foldOverlays(m.opt.Overlays)
 	has := len(m.data.overlays) > 0
 	m.opts.overlays = has
-	m.keys.Overlay.SetEnabled(has)
 	for _, o := range m.data.overlays {
 		if lo, hi, ok := o.span(); ok {
 			m.addLog(time.Time{}, logDim, fmt.Sprintf("overlay %s: steps %.0f–%.0f, drawn dashed under the live curves (o hides)", o.name, lo, hi))

@@ -120,17 +120,39 @@ func chartRows(s string) string {
 	return strings.Join(out, "\n")
 }
 
-func TestOverlayNoKeyWithout(t *testing.T) {
+// Without overlays, o says how to get some (and ? lists it), instead of
+// doing nothing.
+func TestOverlayKeyWithoutOverlaysExplains(t *testing.T) {
 	m := testModel(newFake(), Options{})
-	if m.keys.Overlay.Enabled() || m.opts.overlays {
-		t.Fatal("overlay key enabled without overlays")
+	if m.opts.overlays {
+		t.Fatal("overlays on without overlays")
+	}
+	if s := screen(t, m, 120, 40); strings.Contains(s, "o overlays") {
+		t.Errorf("footer offers o without overlays:\n%s", s)
 	}
 	m = send(t, m, keys("o")...)
 	if m.opts.overlays {
 		t.Error("o turned on overlays that do not exist")
 	}
-	if s := screen(t, m, 120, 40); strings.Contains(s, "o overlays") {
-		t.Errorf("footer offers o without overlays:\n%s", s)
+	s := screen(t, m, 120, 40)
+	if !strings.Contains(s, "no overlays: pick sessions to overlay with `ccface pick`") {
+		t.Errorf("o gives no feedback without overlays:\n%s", s)
+	}
+	m = send(t, m, keys("?")...)
+	if s := screen(t, m, 120, 40); !strings.Contains(s, "overlays on / off") {
+		t.Errorf("? help does not list o:\n%s", s)
+	}
+}
+
+// At 80 columns (a default SSH terminal) the footer keeps ? help and q.
+func TestFooterKeepsHelpAndQuitWhenNarrow(t *testing.T) {
+	for _, opt := range []Options{{}, {Detach: true}, {ReadOnly: true, Detach: true}} {
+		m := testModel(newFake(), opt)
+		lines := strings.Split(screen(t, m, 80, 24), "\n")
+		foot := lines[len(lines)-1]
+		if !strings.Contains(foot, "? help") || !strings.Contains(foot, "q ") {
+			t.Errorf("footer at 80 columns hides help or quit (%+v): %q", opt, foot)
+		}
 	}
 }
 

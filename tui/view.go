@@ -307,7 +307,11 @@ func (m Model) detail(w, n int) []string {
 	switch {
 	case m.editing:
 		m.input.Width = max(1, w-len(k.Name)-5)
-		lines = append(lines, " "+st.bold.Render(k.Name)+" "+m.input.View())
+		field := m.input.View()
+		if m.selectAll {
+			field = m.input.Prompt + st.sel.Render(m.input.Value())
+		}
+		lines = append(lines, " "+st.bold.Render(k.Name)+" "+field)
 		if m.knobErr != "" {
 			wrap(m.knobErr, st.err)
 		} else {
@@ -405,17 +409,43 @@ func (m Model) footer(w int) string {
 		}
 		return sty.Render(ansi.Truncate(m.flash, w, "…"))
 	}
-	hints := "↑↓ knob  ←→ change  ⏎ type  p pause  c ckpt  e eval  x export  s ema  t x-axis  z zoom  ? help  q quit"
+	optional, kept := m.hints()
+	return st.dim.Render(fitHints(optional, kept, w))
+}
+
+// hints lists the footer's key hints, most useful first; the last ones
+// (help, quit) are kept whatever the width.
+func (m Model) hints() (optional, kept []string) {
 	switch {
 	case m.opt.ReadOnly:
-		hints = "read-only viewer  ·  s ema  t x-axis  z zoom  ? help  q detach"
+		return []string{"read-only viewer", "s ema", "t x-axis", "z zoom"}, []string{"? help", "q detach"}
 	case m.opt.Detach:
-		hints = "↑↓ knob  ←→ change  ⏎ type  p pause  c ckpt  e eval  x export  s ema  t x-axis  z zoom  ? help  q detach  S stop"
+		kept = []string{"? help", "q detach", "S stop"}
+	default:
+		kept = []string{"? help", "q quit"}
 	}
-	if m.keys.Overlay.Enabled() {
-		hints = strings.Replace(hints, "z zoom", "z zoom  o overlays", 1)
+	optional = []string{"↑↓ knob", "←→ change", "⏎ type", "p pause", "c ckpt", "e eval", "x export", "s ema", "t x-axis", "z zoom"}
+	if len(m.data.overlays) > 0 {
+		optional = append(optional, "o overlays")
 	}
-	return st.dim.Render(ansi.Truncate(hints, w, "…"))
+	return optional, kept
+}
+
+// fitHints joins as many optional hints as fit in w beside the kept ones,
+// so a narrow terminal (80 columns over SSH) still shows how to get help
+// and quit.
+func fitHints(optional, kept []string, w int) string {
+	const sep = "  "
+	tail := strings.Join(kept, sep)
+	line := ""
+	for _, h := range optional {
+		next := line + h + sep
+		if ansi.StringWidth(next+tail) > w {
+			break
+		}
+		line = next
+	}
+	return ansi.Truncate(line+tail, w, "…")
 }
 
 // helpOverlay replaces the body with the key map, drawn from keyMap so the

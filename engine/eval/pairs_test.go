@@ -35,12 +35,13 @@ func TestMakePairs(t *testing.T) {
 		{"balanced", idLabels(5, 5, 5, 5, 5, 5, 5, 5, 5, 5), 100, 50, 50},
 		// 4 ids x 3: 12 same pairs, 9 asked (leave-out path); 54 different.
 		{"dense same", idLabels(3, 3, 3, 3), 18, 9, 9},
-		// 3 ids x 2: only 3 same pairs; the different side is not padded.
-		{"few same", idLabels(2, 2, 2), 20, 3, 10},
-		// 12 different pairs exist, all 12 of the 40 asked are used.
-		{"few different", idLabels(4, 3), 80, 9, 12},
-		{"odd n", idLabels(5, 5, 5), 7, 3, 4},
-		{"one identity", idLabels(4), 10, 5, 0},
+		// 3 ids x 2: only 3 same pairs; the different side is cut to match.
+		{"few same", idLabels(2, 2, 2), 20, 3, 3},
+		// 12 different pairs exist but only 9 same: 9 of each.
+		{"few different", idLabels(4, 3), 80, 9, 9},
+		{"odd n", idLabels(5, 5, 5), 7, 3, 3},
+		// No different pairs: no balanced list at all.
+		{"one identity", idLabels(4), 10, 0, 0},
 		{"empty", nil, 10, 0, 0},
 	}
 	for _, tc := range tests {

@@ -101,7 +101,7 @@ func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *data
 		}
 		return tr, evSet, problems, nil
 	case datasets.FormatFolder:
-		all, err := datasets.LoadFolder(d.Source, d.HR)
+		all, err := datasets.LoadFolder(d.Source, d.HR, datasets.Prep{})
 		if err != nil {
 			return nil, nil, nil, err
 		}
