@@ -25,11 +25,23 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	var f runFlags
 	f.register(fs)
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
+	sweepDir := fs.String("sweep", "", "run one trial of this sweep folder (with --headless; see `ccface sweep`)")
+	index := fs.String("index", "", "the trial to run with --sweep (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX)")
+	katib := fs.Bool("katib", false, "print each evaluation as Katib metric lines (name=value)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	if *sweepDir != "" {
+		if !*headless {
+			return fmt.Errorf("--sweep runs a trial without a terminal: add --headless: %w", errUsage)
+		}
+		return runSweepTrial(*sweepDir, *index, stdout)
+	}
+	if *index != "" {
+		return fmt.Errorf("--index picks a trial of a sweep: add --sweep DIR: %w", errUsage)
 	}
 	cfg, err := f.config()
 	if err != nil {
@@ -43,6 +55,7 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r.katib = *katib
 	return r.drive(*headless, stdout)
 }
 
@@ -119,7 +132,7 @@ func splitLeadingArg(args []string) (string, []string) {
 func (r *liveRun) drive(headless bool, w io.Writer) error {
 	var err error
 	if headless {
-		err = runHeadless(r.eng, r.hub, r.sess.Dir, w)
+		err = runHeadless(r.eng, r.hub, r.sess.Dir, r.katib, w)
 	} else {
 		err = runTUI(r.eng, r.hub, r.sess, r.overlays)
 	}
@@ -147,7 +160,8 @@ func runTUI(eng *train.Engine, hub *engine.Hub, sess *sessions.Session, overlays
 
 // runHeadless prints progress lines and tables until the run ends. The first
 // Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
-func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, w io.Writer) error {
+// With katib, each evaluation is also printed as Katib metric lines.
+func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, katib bool, w io.Writer) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -166,6 +180,9 @@ func runHeadless(eng *train.Engine, hub *engine.Hub, dir string, w io.Writer) er
 	for batch := range view.Events() {
 		for _, ev := range batch {
 			p.event(ev)
+			if katib && ev.Kind == engine.KindEval {
+				katibLines(w, ev)
+			}
 			if ev.Kind == engine.KindFailed {
 				failed = errors.New(ev.Message)
 			}

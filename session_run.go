@@ -26,6 +26,7 @@ type liveRun struct {
 
 	bestCkpt string        // path of the checkpoint of the best LR rank-1 (loop goroutine only)
 	overlays []tui.Overlay // recorded runs the TUI draws under the live curves (ccface pick)
+	katib    bool          // headless: print evaluations as Katib metric lines too
 }
 
 // sessionsRoot resolves --sessions or the default.
