@@ -282,6 +282,11 @@ func slurmQueue(sw *sweep.Sweep) map[int]string {
 // trial of this task's index in its fixed session folder, resuming it when
 // an earlier attempt left a checkpoint; a finished trial exits at once.
 func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
+	// Caught from the start: USR1's default action would kill the task
+	// while it loads data, before there is a run to checkpoint.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	sw, err := sweep.Load(dir)
 	if err != nil {
 		return err
@@ -333,7 +338,7 @@ func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
 		}
 	}
 	r.katib = true
-	return driveTrial(r, stdout)
+	return driveTrial(r, usr1, stdout)
 }
 
 // startTrial starts trial t in its fixed session folder, from the sweep's
@@ -384,10 +389,7 @@ func startTrial(sw *sweep.Sweep, t sweep.Trial, w io.Writer) (*liveRun, error) {
 // requeues its own task, whose next attempt resumes it. SIGTERM (the limit
 // itself, scancel, a Kubernetes eviction) stops with a checkpoint and exits,
 // as in any headless run.
-func driveTrial(r *liveRun, w io.Writer) error {
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
+func driveTrial(r *liveRun, usr1 <-chan os.Signal, w io.Writer) error {
 	var requeue atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -28,7 +28,7 @@ type K8sOptions struct {
 // order they are written in.
 type (
 	k8sMeta struct {
-		Name      string            `yaml:"name"`
+		Name      string            `yaml:"name,omitempty"`
 		Namespace string            `yaml:"namespace,omitempty"`
 		Labels    map[string]string `yaml:"labels,omitempty"`
 	}
