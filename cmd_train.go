@@ -36,12 +36,12 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	}
 	if *sweepDir != "" {
 		if !*headless {
-			return fmt.Errorf("--sweep runs a trial without a terminal: add --headless: %w", errUsage)
+			return errors.New("--sweep runs a trial without a terminal: add --headless")
 		}
 		return runSweepTrial(*sweepDir, *index, stdout)
 	}
 	if *index != "" {
-		return fmt.Errorf("--index picks a trial of a sweep: add --sweep DIR: %w", errUsage)
+		return errors.New("--index picks a trial of a sweep: add --sweep DIR")
 	}
 	cfg, err := f.config()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -94,6 +95,15 @@ func ParseSpec(name string, data []byte) (Spec, error) {
 	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Spec{}, fmt.Errorf("%s: empty spec: write at least `grid:` or `random:` (see `ccface sweep plan --help`)", name)
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			// yaml's message names Go types; say it in the spec's terms.
+			msg := te.Errors[0]
+			if m := unknownField.FindStringSubmatch(msg); m != nil {
+				msg = fmt.Sprintf("line %s: unknown key %q: a spec has name, preset, data, set, grid, random (count, seed, knobs), seeds and teacher", m[1], m[2])
+			}
+			return Spec{}, fmt.Errorf("%s: %s", name, msg)
 		}
 		return Spec{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -241,6 +251,8 @@ func parseRandomKnobs(file string, n *yaml.Node) ([]RandomKnob, error) {
 	}
 	return out, nil
 }
+
+var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
 
 // Trial is one line of a plan.
 type Trial struct {

@@ -126,7 +126,7 @@ func TestSpecErrorsNameTheProblem(t *testing.T) {
 	for spec, want := range map[string]string{
 		"grid:\n  margin: [3]\n":   "trial 0 (margin=3): margin=3: out of range",
 		"grid:\n  marg: [0.3]\n":   `unknown knob "marg"`,
-		"grdi:\n  margin: [0.3]\n": "field grdi not found",
+		"grdi:\n  margin: [0.3]\n": `line 1: unknown key "grdi"`,
 		"grid:\n  margin: 0.3\n":   "s.yaml:2: grid.margin: want a list",
 		"random:\n  count: 0\n":    "random.count 0",
 		"random:\n  count: 2\n  knobs:\n    lambda: {min: 2, max: 1}\n": "want {min: A, max: B} with A ≤ B",
