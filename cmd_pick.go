@@ -69,7 +69,7 @@ func pickSession(root string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("picker: unknown action %q", choice.Action)
 	}
-	return openAndShow(spec, false, overlays, stdout)
+	return openAndShow(spec, front{overlays: overlays}, stdout)
 }
 
 // pickerRows turns session summaries into the picker's plain rows, with

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui"
@@ -22,11 +24,23 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	var f runFlags
 	f.register(fs)
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
+	sweepDir := fs.String("sweep", "", "run one trial of this sweep folder (with --headless; see `ccface sweep`)")
+	index := fs.String("index", "", "the trial to run with --sweep (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX)")
+	katib := fs.Bool("katib", false, "print each evaluation as Katib metric lines (name=value)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	if *sweepDir != "" {
+		if !*headless {
+			return errors.New("--sweep runs a trial without a terminal: add --headless")
+		}
+		return runSweepTrial(*sweepDir, *index, stdout)
+	}
+	if *index != "" {
+		return errors.New("--index picks a trial of a sweep: add --sweep DIR")
 	}
 	cfg, err := f.config()
 	if err != nil {
@@ -36,7 +50,7 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return openAndShow(live.Spec{Root: root, Log: stdout, Config: cfg, Name: f.name}, *headless, nil, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Config: cfg, Name: f.name}, front{headless: *headless, katib: *katib}, stdout)
 }
 
 // cmdResume continues a session from its latest good checkpoint.
@@ -57,7 +71,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return openAndShow(live.Spec{Root: root, Log: stdout, Resume: id}, *headless, nil, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Resume: id}, front{headless: *headless}, stdout)
 }
 
 // cmdFork starts a new session from a checkpoint of another, with changed knobs.
@@ -89,7 +103,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets}, *headless, nil, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets}, front{headless: *headless}, stdout)
 }
 
 // splitLeadingArg takes a positional argument given before the flags.
@@ -100,17 +114,28 @@ func splitLeadingArg(args []string) (string, []string) {
 	return "", args
 }
 
-// openAndShow opens the run spec describes and shows it until it ends:
-// in the TUI (with overlays drawn under the live curves), or headless.
-func openAndShow(spec live.Spec, headless bool, overlays []tui.Overlay, w io.Writer) error {
+// front says how a run is shown: the TUI (with overlays drawn under the
+// live curves) or headless progress lines (with Katib metric lines).
+type front struct {
+	headless, katib bool
+	overlays        []tui.Overlay
+}
+
+// openAndShow opens the run spec describes and shows it until it ends.
+func openAndShow(spec live.Spec, fe front, w io.Writer) error {
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	if headless {
-		return r.Drive(func(r *live.Run) error { return showHeadless(r, w) })
+	return show(r, fe, w)
+}
+
+// show drives an opened run with its front end until it ends.
+func show(r *live.Run, fe front, w io.Writer) error {
+	if fe.headless {
+		return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
 	}
-	return r.Drive(func(r *live.Run) error { return showTUI(r, overlays) })
+	return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
@@ -132,7 +157,8 @@ func showTUI(r *live.Run, overlays []tui.Overlay) error {
 
 // showHeadless prints progress lines and tables until the run ends. The
 // first Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
-func showHeadless(r *live.Run, w io.Writer) error {
+// With katib, each evaluation is also printed as Katib metric lines.
+func showHeadless(r *live.Run, katib bool, w io.Writer) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -144,6 +170,13 @@ func showHeadless(r *live.Run, w io.Writer) error {
 		fmt.Fprintf(w, "exiting without a final checkpoint; session: %s\n", r.Session().Dir)
 		os.Exit(130)
 	}()
+	if katib {
+		return live.Headless(r, w, func(ev engine.Event) {
+			if ev.Kind == engine.KindEval {
+				katibLines(w, ev)
+			}
+		})
+	}
 	return live.Headless(r, w)
 }
 

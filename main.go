@@ -37,6 +37,9 @@ Usage:
                                      identities, sizes, channels, bad and duplicate files
   ccface eval ID --data PATH         evaluate a session's model on a folder, .rec, .bin, pairs.txt or TinyFace set
   ccface knobs [--preset P]          list every knob with its value and range
+  ccface sweep plan|slurm|k8s|status plan a sweep of trials, run it on Slurm or Kubernetes, watch it
+  ccface train --headless --sweep DIR [--index N]
+                                     run one trial of a sweep (resumes it if it was interrupted)
 
 Training flags:
   --data synth|DIR     built-in synthetic faces (default) or an image folder (DIR/<identity>/<image>)
@@ -76,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdExport(args[1:], stdout, stderr)
 	case args[0] == "data":
 		err = cmdData(args[1:], stdout, stderr)
+	case args[0] == "sweep":
+		err = cmdSweep(args[1:], stdout, stderr)
 	case args[0] == "eval":
 		err = cmdEval(args[1:], stdout, stderr)
 	case args[0] == "knobs":

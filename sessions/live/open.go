@@ -20,9 +20,11 @@ type Spec struct {
 	Root string    // the sessions directory
 	Log  io.Writer // loading messages and warnings; nil discards them
 
-	// A new session.
+	// A new session. ID, when set, is its fixed folder name under Root (a
+	// sweep trial's, so a restarted task finds it); otherwise a fresh one.
 	Config engine.Config
 	Name   string
+	ID     string
 	// Teacher, when set, is a checkpoint blob of a finished teacher phase:
 	// the new run starts at its student phase.
 	Teacher []byte
@@ -73,7 +75,7 @@ func openNew(spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.sess, r.unlock, err = createLocked(spec.Root, sessions.Manifest{Name: spec.Name, Config: cfg,
+	if r.sess, r.unlock, err = createLocked(spec.Root, sessions.Manifest{ID: spec.ID, Name: spec.Name, Config: cfg,
 		DataFingerprint: dataFingerprint(data)}); err != nil {
 		return nil, err
 	}

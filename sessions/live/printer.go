@@ -31,10 +31,16 @@ func NewPrinter(w io.Writer, every time.Duration) *Printer {
 }
 
 // Headless is the front end of `--headless`: progress lines and tables on
-// w until the run ends, then every evaluation side by side.
-func Headless(r *Run, w io.Writer) error {
+// w until the run ends, then every evaluation side by side. Each also sees
+// every event after the printer (e.g. Katib metric lines of a sweep trial).
+func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 	p := NewPrinter(w, 3*time.Second)
-	failed := r.Watch(p.Event)
+	failed := r.Watch(func(ev engine.Event) {
+		p.Event(ev)
+		for _, f := range also {
+			f(ev)
+		}
+	})
 	p.Summary()
 	fmt.Fprintf(w, "session: %s\n", r.sess.Dir)
 	return failed

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/sessions/live"
+	"github.com/ccface/ccface/sweep"
+)
+
+const sweepUsage = `ccface sweep: plan trials and hand them to Slurm or Kubernetes
+
+  ccface sweep plan SPEC [--out DIR]   a sweep folder with one trial per line (DIR: SPEC's name without .yaml)
+  ccface sweep slurm DIR [--submit]    sbatch array script(s) in DIR/slurm; --submit runs sbatch
+  ccface sweep k8s DIR --image IMG     an Indexed Job manifest in DIR/k8s/job.yaml
+  ccface sweep status DIR [--watch 10s]
+                                       each trial's state, step and best LR rank-1
+  ccface train --headless --sweep DIR [--index N]
+                                       run one trial (index from --index, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)
+`
+
+func cmdSweep(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("ccface sweep: want plan, slurm, k8s or status:\n%s%w", sweepUsage, errUsage)
+	}
+	switch args[0] {
+	case "plan":
+		return cmdSweepPlan(args[1:], stdout, stderr)
+	case "slurm":
+		return cmdSweepSlurm(args[1:], stdout, stderr)
+	case "k8s":
+		return cmdSweepK8s(args[1:], stdout, stderr)
+	case "status":
+		return cmdSweepStatus(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, sweepUsage)
+		return nil
+	}
+	return fmt.Errorf("ccface sweep %s: unknown; want plan, slurm, k8s or status: %w", args[0], errUsage)
+}
+
+func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep plan", stderr)
+	out := fs.String("out", "", "sweep folder to create (default: the spec's file name without its extension)")
+	spec, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if spec == "" && fs.NArg() == 1 {
+		spec = fs.Arg(0)
+	} else if spec == "" || fs.NArg() > 0 {
+		return fmt.Errorf("sweep plan wants one spec file: %w", errUsage)
+	}
+	text, err := os.ReadFile(spec)
+	if err != nil {
+		return fmt.Errorf("sweep spec: %w", err)
+	}
+	s, err := sweep.ParseSpec(spec, text)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = strings.TrimSuffix(spec, filepath.Ext(spec))
+	}
+	sw, err := s.Sweep(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", spec, err)
+	}
+	planned, err := sw.Write(text)
+	if err != nil {
+		return err
+	}
+	if !planned {
+		fmt.Fprintf(stdout, "%s already holds this plan (%d trials); nothing changed\n", sw.Dir, len(sw.Trials))
+		return nil
+	}
+	fmt.Fprintf(stdout, "planned %d trials into %s (%s):\n", len(sw.Trials), sw.Dir, sweep.TrialsFile)
+	for _, t := range sw.Trials {
+		fmt.Fprintf(stdout, "  %d  %s\n", t.Index, t.Name())
+	}
+	fmt.Fprintf(stdout, "run one with `ccface train --headless --sweep %s --index 0`, or see `ccface sweep slurm|k8s %s`\n", dir, dir)
+	return nil
+}
+
+// sweepDirArg takes the sweep folder, given before or after the flags.
+func sweepDirArg(cmd string, fs interface {
+	Parse([]string) error
+	NArg() int
+	Arg(int) string
+}, args []string) (string, error) {
+	dir, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return "", err
+	}
+	if dir == "" && fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	} else if dir == "" || fs.NArg() > 0 {
+		return "", fmt.Errorf("sweep %s wants one sweep folder (made by `ccface sweep plan`): %w", cmd, errUsage)
+	}
+	return dir, nil
+}
+
+func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep slurm", stderr)
+	var o sweep.SlurmOptions
+	fs.IntVar(&o.Limit, "limit", 4, "trials of one array running at once (the %N of --array)")
+	fs.IntVar(&o.CPUs, "cpus", 2, "CPUs per trial (--cpus-per-task)")
+	fs.StringVar(&o.Time, "time", "", "time limit per attempt, e.g. 4:00:00 (default: the partition's)")
+	fs.StringVar(&o.Partition, "partition", "", "partition (default: the cluster's default)")
+	fs.IntVar(&o.MaxArraySize, "max-array-size", 0, "the cluster's MaxArraySize (default: read from `scontrol show config`, else 1001)")
+	fs.IntVar(&o.SignalLead, "signal-lead", 120, "seconds before the time limit that a trial checkpoints and requeues itself")
+	fs.StringVar(&o.Binary, "ccface", "", "path of ccface on the compute nodes (default: this binary)")
+	submit := fs.Bool("submit", false, "submit the script(s) with `sbatch --parsable`")
+	dir, err := sweepDirArg("slurm", fs, args)
+	if err != nil {
+		return err
+	}
+	sw, err := sweep.Load(dir)
+	if err != nil {
+		return err
+	}
+	if o.Binary == "" {
+		if o.Binary, err = os.Executable(); err != nil {
+			return fmt.Errorf("find this binary's path: %w; pass --ccface PATH", err)
+		}
+	}
+	if o.MaxArraySize == 0 {
+		o.MaxArraySize = sweep.DefaultMaxArraySize
+		if out, err := exec.Command("scontrol", "show", "config").Output(); err == nil {
+			if n, ok := sweep.ParseMaxArraySize(string(out)); ok {
+				o.MaxArraySize = n
+			}
+		}
+	}
+	scripts, err := sw.SlurmScripts(o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.SlurmDir), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", sweep.SlurmDir, err)
+	}
+	for _, s := range scripts {
+		if err := sessions.WriteFileAtomic(s.Path, []byte(s.Text), 0o755); err != nil {
+			return fmt.Errorf("write sbatch script: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote %s: trials %d..%d\n", s.Path, s.Offset, s.Offset+s.Count-1)
+	}
+	if !*submit {
+		fmt.Fprintf(stdout, "submit with `sbatch %s` (or rerun with --submit); watch with `ccface sweep status %s`\n", scripts[0].Path, dir)
+		return nil
+	}
+	for _, s := range scripts {
+		cmd := exec.Command("sbatch", "--parsable", s.Path)
+		cmd.Stderr = stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("sbatch %s: %w", s.Path, err)
+		}
+		id, err := sweep.ParseSbatchParsable(string(out))
+		if err != nil {
+			return err
+		}
+		if err := sw.RecordSlurmJob(sweep.SlurmJob{ID: id, Offset: s.Offset}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "submitted job %s: trials %d..%d\n", id, s.Offset, s.Offset+s.Count-1)
+	}
+	return nil
+}
+
+func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep k8s", stderr)
+	var o sweep.K8sOptions
+	fs.StringVar(&o.Image, "image", "", "container image with ccface on its PATH and /bin/sh (required)")
+	fs.IntVar(&o.Parallelism, "parallelism", 4, "trials running at once")
+	fs.IntVar(&o.BackoffLimit, "backoff-limit", 3, "retries of one trial before it counts as failed (backoffLimitPerIndex)")
+	fs.StringVar(&o.PVC, "pvc", "ccface-sweep", "PersistentVolumeClaim holding the sweep folder")
+	fs.StringVar(&o.StorageSize, "storage", "10Gi", "size of the claim to create; empty to use an existing claim")
+	fs.StringVar(&o.StorageClass, "storage-class", "", "storage class of the claim (ReadWriteMany; default: the cluster's)")
+	fs.StringVar(&o.MountPath, "mount", "/sweep", "where the sweep folder is mounted in each pod")
+	fs.StringVar(&o.CPUs, "cpus", "2", "CPU request and limit of a trial")
+	fs.StringVar(&o.Memory, "memory", "2Gi", "memory request and limit of a trial")
+	fs.IntVar(&o.GracePeriod, "grace", 120, "seconds between SIGTERM and SIGKILL, for the final checkpoint")
+	fs.StringVar(&o.Namespace, "namespace", "", "namespace (default: kubectl's current one)")
+	dir, err := sweepDirArg("k8s", fs, args)
+	if err != nil {
+		return err
+	}
+	sw, err := sweep.Load(dir)
+	if err != nil {
+		return err
+	}
+	text, err := sw.K8sManifest(o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.K8sDir), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", sweep.K8sDir, err)
+	}
+	path := filepath.Join(sw.Dir, sweep.K8sDir, "job.yaml")
+	if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: an Indexed Job of %d trials, %d at once\n", path, len(sw.Trials), o.Parallelism)
+	fmt.Fprintf(stdout, "copy %s onto claim %s at %s, then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, path)
+	return nil
+}
+
+func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep status", stderr)
+	watch := fs.Duration("watch", 0, "redraw every interval until every trial has ended (polls: shared filesystems miss change events)")
+	dir, err := sweepDirArg("status", fs, args)
+	if err != nil {
+		return err
+	}
+	sw, err := sweep.Load(dir)
+	if err != nil {
+		return err
+	}
+	if *watch < 0 {
+		return fmt.Errorf("--watch %s: want a positive interval", *watch)
+	}
+	for {
+		list, warnings, err := sw.Status(slurmQueue(sw))
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+		if *watch > 0 {
+			fmt.Fprintf(stdout, "\x1b[H\x1b[2J%s  (every %s, Ctrl-C to leave)\n", time.Now().Format(time.TimeOnly), *watch)
+		}
+		fmt.Fprint(stdout, sweep.FormatStatus(list))
+		if *watch == 0 || allEnded(list) {
+			return nil
+		}
+		time.Sleep(*watch)
+	}
+}
+
+func allEnded(list []sweep.TrialStatus) bool {
+	for _, s := range list {
+		if s.State != sweep.StateFinished && s.State != sweep.StateFailed {
+			return false
+		}
+	}
+	return true
+}
+
+// slurmQueue asks squeue about the sweep's submitted arrays; nil without
+// Slurm or without submitted jobs.
+func slurmQueue(sw *sweep.Sweep) map[int]string {
+	jobs, err := sw.SlurmJobs()
+	if err != nil || len(jobs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	out, err := exec.Command("squeue", "-h", "-r", "-o", "%i %T", "-j", strings.Join(ids, ",")).Output()
+	if err != nil {
+		return nil
+	}
+	return sweep.ParseSqueue(string(out), jobs)
+}
+
+// runSweepTrial is the hook of `train --headless --sweep DIR`: it runs the
+// trial of this task's index in its fixed session folder, resuming it when
+// an earlier attempt left a checkpoint; a finished trial exits at once.
+func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
+	// Caught from the start: USR1's default action would kill the task
+	// while it loads data, before there is a run to checkpoint.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	sw, err := sweep.Load(dir)
+	if err != nil {
+		return err
+	}
+	index, source, err := sweep.ResolveIndex(indexFlag, os.Getenv)
+	if err != nil {
+		return err
+	}
+	t, err := sw.Trial(index)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sweep %s: trial %d of %d (index from %s): %s\n", sw.Name, t.Index, len(sw.Trials), source, t.Name())
+	state, detail, err := sw.TrialState(t)
+	if err != nil {
+		return err
+	}
+	var r *live.Run
+	switch state {
+	case sweep.TrialFinished:
+		fmt.Fprintf(stdout, "trial %d already finished: %s\n", t.Index, filepath.Join(sw.TrialsRoot(), t.ID()))
+		return nil
+	case sweep.TrialFailed:
+		return fmt.Errorf("trial %d failed earlier (%s): see %s; remove that folder to run it again",
+			t.Index, detail, filepath.Join(sw.TrialsRoot(), t.ID(), sessions.EventsFile))
+	case sweep.TrialResumable:
+		sess, err := sessions.Open(sw.TrialsRoot(), t.ID())
+		if err != nil {
+			return err
+		}
+		if cps, err := sess.Checkpoints(); err == nil && len(cps) == 0 {
+			aside, err := sw.SetAside(t)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "trial %d had no checkpoint to resume from; its folder is kept at %s and it starts afresh\n", t.Index, aside)
+			r, err = startTrial(sw, t, stdout)
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if r, err = live.Open(live.Spec{Root: sw.TrialsRoot(), Log: stdout, Resume: t.ID()}); err != nil {
+			return err
+		}
+	default:
+		if r, err = startTrial(sw, t, stdout); err != nil {
+			return err
+		}
+	}
+	return driveTrial(r, usr1, stdout)
+}
+
+// startTrial starts trial t in its fixed session folder, from the sweep's
+// teacher when it names one.
+func startTrial(sw *sweep.Sweep, t sweep.Trial, w io.Writer) (*live.Run, error) {
+	cfg, err := sw.Config(t)
+	if err != nil {
+		return nil, err
+	}
+	var teacherBlob []byte
+	if dir := sw.TeacherDir(); dir != "" {
+		teacher, err := sessions.Open("", dir)
+		if err != nil {
+			return nil, fmt.Errorf("the sweep's teacher: %w", err)
+		}
+		if _, teacherBlob, _, err = teacher.LatestGoodCheckpoint(-1); err != nil {
+			return nil, fmt.Errorf("the sweep's teacher %s: %w", dir, err)
+		}
+	}
+	r, err := live.Open(live.Spec{Root: sw.TrialsRoot(), Log: w, Config: cfg, ID: t.ID(),
+		Name: sw.Name + " " + t.Name(), Teacher: teacherBlob})
+	if err != nil {
+		return nil, err
+	}
+	// A first checkpoint at once, so a task killed from here on resumes
+	// instead of starting over.
+	if err := r.Trainer().Checkpoint("sweep trial start"); err != nil {
+		fmt.Fprintf(w, "warning: %v\n", err)
+	}
+	return r, nil
+}
+
+// driveTrial runs a trial headless. Slurm sends USR1 (--signal=B:USR1@N)
+// before the time limit: the trial then stops with a checkpoint and
+// requeues its own task, whose next attempt resumes it. SIGTERM (the limit
+// itself, scancel, a Kubernetes eviction) stops with a checkpoint and exits,
+// as in any headless run.
+func driveTrial(r *live.Run, usr1 <-chan os.Signal, w io.Writer) error {
+	var requeue atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-usr1:
+			requeue.Store(true)
+			fmt.Fprintln(w, "USR1: the time limit is near; checkpointing, then requeueing this task")
+			r.Stop("USR1 before the time limit")
+		case <-ctx.Done():
+		}
+	}()
+	err := show(r, front{headless: true, katib: true}, w)
+	if err != nil || !requeue.Load() {
+		return err
+	}
+	return requeueSelf(w)
+}
+
+// requeueSelf puts this Slurm task back in the queue. Outside Slurm there
+// is nothing to requeue: the trial resumes when it is run again.
+func requeueSelf(w io.Writer) error {
+	job := os.Getenv("SLURM_JOB_ID")
+	if arr, task := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); arr != "" && task != "" {
+		job = arr + "_" + task
+	}
+	if job == "" {
+		fmt.Fprintln(w, "not a Slurm job: nothing requeued; run the trial again to resume it")
+		return nil
+	}
+	out, err := exec.Command("scontrol", "requeue", job).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("scontrol requeue %s: %w: %s (the checkpoint is saved: resubmit the task to resume)", job, err, strings.TrimSpace(string(out)))
+	}
+	fmt.Fprintf(w, "requeued Slurm task %s: it resumes from the checkpoint\n", job)
+	return nil
+}
+
+// katibLines prints an evaluation as Katib StdOut metric lines: every
+// metric, plus lr_rank1 (rank-1 at the smallest LR size, the sweep's usual
+// objective). Each line is one write, so no other output splits it.
+func katibLines(w io.Writer, ev engine.Event) {
+	metrics := map[string]float64{}
+	for k, v := range ev.Values {
+		metrics[k] = v
+	}
+	if v, _, _, ok := sessions.BestLRRank1([]engine.Event{ev}); ok {
+		metrics["lr_rank1"] = v
+	}
+	metrics["step"] = float64(ev.Step)
+	for _, line := range sweep.KatibLines(metrics) {
+		io.WriteString(w, line+"\n")
+	}
+}
