@@ -37,7 +37,7 @@ func TestPrototypeLossGradientMatchesFiniteDifferences(t *testing.T) {
 	a := &ACR{Mode: ACRPrototype, Lambda: 0.7, Scale: 5, Eps: 0.8, Targets: targetsFor(rng, n, c)}
 	x := randSlice(rng, n*c, 0.5)
 	loss := func() float64 {
-		l, err := a.protoForward(x, n, c)
+		l, err := a.distForward(x, n, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestPrototypeLossGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	loss()
 	grad := make([]float32, n*c)
-	a.protoBackward(grad, 1, n, c)
+	a.distBackward(grad, 1, n, c)
 	checkFiniteDifferences(t, x, grad, loss, 1e-3, 1e-3)
 }
 
