@@ -307,24 +307,8 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 	} else {
 		e.prepareTeacherStep(pr, m)
 	}
-	if err := runAll(pr.nets); err != nil {
+	if err := forwardBackward(pr); err != nil {
 		return nil, err
-	}
-	for _, s := range pr.sum {
-		clear(s)
-	}
-	for _, net := range pr.nets {
-		grads, err := net.Grads()
-		if err != nil {
-			return nil, err
-		}
-		for i, g := range grads {
-			s := pr.sum[i]
-			for j, v := range g {
-				s[j] += v
-			}
-			clear(g)
-		}
 	}
 	st.Opt.Step(pr.trained, pr.sum, lr, h.Momentum, h.WeightDecay)
 	values := e.measure(pr)
@@ -347,6 +331,31 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 		return nil, fmt.Errorf("loss is %v (diverged): lower the learning rate or the margin and resume from the last checkpoint", values[engine.MLoss])
 	}
 	return values, nil
+}
+
+// forwardBackward runs every replica on its share of the prepared batch and
+// sums their gradients into pr.sum (replica order: deterministic).
+func forwardBackward(pr *phaseRun) error {
+	if err := runAll(pr.nets); err != nil {
+		return err
+	}
+	for _, s := range pr.sum {
+		clear(s)
+	}
+	for _, net := range pr.nets {
+		grads, err := net.Grads()
+		if err != nil {
+			return err
+		}
+		for i, g := range grads {
+			s := pr.sum[i]
+			for j, v := range g {
+				s[j] += v
+			}
+			clear(g)
+		}
+	}
+	return nil
 }
 
 // prepareTeacherStep fills each replica with its share of the HR batch.
