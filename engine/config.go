@@ -92,11 +92,20 @@ type Hyper struct {
 
 	Policy string  `json:"policy"` // per-sample margin policy of the student's LR views (Policies)
 	Gamma  float64 `json:"gamma"`  // γ of the adaptive policies
-	Alpha  float64 `json:"alpha"`  // weight of the HR consistency term
-	Lambda float64 `json:"lambda"` // weight of L_ACR
-	Temp   float64 `json:"temp"`   // T: sharpening temperature of L_ACR
-	Eps    float64 `json:"eps"`    // ε: mean-entropy weight of L_ACR
-	ACR    string  `json:"acr"`    // asymmetric cross-resolution learning: "off", "prototype" or "simsiam"
+	// MarginMin is the agreement policy's floor: the margin of a sample
+	// that does not agree with its teacher at all.
+	MarginMin float64 `json:"m_min"`
+	// AgreeMomentum is the momentum of the running mean of the LR-HR
+	// agreement that the agreement policy measures each sample against.
+	AgreeMomentum float64 `json:"agree_momentum"`
+	Alpha         float64 `json:"alpha"`  // weight of the HR consistency term
+	Lambda        float64 `json:"lambda"` // weight of L_ACR
+	// ACRScale is s_A, the logit scale of L_ACR's softmaxes (target and
+	// prediction), apart from the margin head's s.
+	ACRScale float64 `json:"acr_scale"`
+	Temp     float64 `json:"temp"` // T: sharpening temperature of L_ACR's target (1 = none)
+	Eps      float64 `json:"eps"`  // ε: mean-entropy weight of L_ACR
+	ACR      string  `json:"acr"`  // asymmetric cross-resolution learning: one of ACRModes
 	// ACRTarget says whose HR embedding makes the cross-resolution target
 	// (under stop-gradient): "teacher" or "student".
 	ACRTarget string `json:"acr_target"`
@@ -111,6 +120,9 @@ var Methods = []string{"ccface", "ccface-noadapt", "ccface-noacr", "proxyless", 
 
 // Policies are the per-sample margin policies of the student's LR views.
 var Policies = []string{"fixed", "agreement", "resolution", "quality"}
+
+// ACRModes are the modes of asymmetric cross-resolution learning.
+var ACRModes = []string{"off", "prototype", "support", "simsiam"}
 
 // ApplyMethod sets the method and the knobs that define it: the margin
 // policy and the cross-resolution mode. Later knob settings override them
@@ -161,7 +173,11 @@ func Preset(name string) Config {
 		Hyper: Hyper{
 			LRTeacher: 0.1, LRStudent: 0.01, Momentum: 0.9, WeightDecay: 5e-4, LRSchedule: "cosine",
 			Head: "arcface", Margin: 0.4, Scale: 32, H: 0.333,
-			Policy: "fixed", Gamma: 1, Alpha: 1, Lambda: 1, Temp: 0.25, Eps: 1, ACR: "off", ACRTarget: "teacher",
+			// α = 0.5 is METHOD.md's. The cross-resolution target keeps the
+			// teacher's soft probabilities at its own scale (s_A = s, T = 1):
+			// sharper targets are nearly the one-hot label and repeat L_CC.
+			Policy: "fixed", Gamma: 1, MarginMin: 0.1, AgreeMomentum: 0.01, Alpha: 0.5,
+			Lambda: 1, ACRScale: 32, Temp: 1, Eps: 1, ACR: "off", ACRTarget: "teacher",
 			Aug:        datasets.DefaultDegrade(),
 			Checkpoint: CheckpointConfig{EverySteps: 500, EveryMinutes: 5, Keep: 3},
 		},

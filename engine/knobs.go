@@ -231,11 +231,14 @@ func buildKnobs() []Knob {
 		// Method knobs.
 		enumKnob("method", "policy", "per-sample margin policy of the student's LR views", true, Policies, func(c *Config) *string { return &h(c).Policy }),
 		floatKnob("method", "gamma", "γ: exponent of the adaptive margin", true, 0, 8, 0.25, func(c *Config) *float64 { return &h(c).Gamma }),
+		floatKnob("method", "m_min", "agreement policy: margin of a sample that does not agree with its teacher (floor)", true, 0, 1.5, 0.05, func(c *Config) *float64 { return &h(c).MarginMin }),
+		floatKnob("method", "agree_momentum", "agreement policy: momentum of the running mean agreement", true, 0.001, 1, 0.01, func(c *Config) *float64 { return &h(c).AgreeMomentum }),
 		floatKnob("method", "alpha", "α: weight of the HR consistency term", true, 0, 4, 0.1, func(c *Config) *float64 { return &h(c).Alpha }),
 		floatKnob("method", "lambda", "λ: weight of the cross-resolution term", true, 0, 10, 0.1, func(c *Config) *float64 { return &h(c).Lambda }),
-		floatKnob("method", "temp", "T: sharpening temperature of the cross-resolution target", true, 0.01, 2, 0.05, func(c *Config) *float64 { return &h(c).Temp }),
+		floatKnob("method", "acr_scale", "s_A: logit scale of the cross-resolution softmaxes (target and prediction)", true, 1, 128, 2, func(c *Config) *float64 { return &h(c).ACRScale }),
+		floatKnob("method", "temp", "T: sharpening temperature of the cross-resolution target (1 = none)", true, 0.01, 2, 0.05, func(c *Config) *float64 { return &h(c).Temp }),
 		floatKnob("method", "eps", "ε: weight of the mean-entropy term", true, 0, 10, 0.1, func(c *Config) *float64 { return &h(c).Eps }),
-		enumKnob("method", "acr", "asymmetric cross-resolution learning", true, []string{"off", "prototype", "simsiam"}, func(c *Config) *string { return &h(c).ACR }),
+		enumKnob("method", "acr", "asymmetric cross-resolution learning", true, ACRModes, func(c *Config) *string { return &h(c).ACR }),
 		enumKnob("method", "acr_target", "whose HR embedding makes the cross-resolution target", true, []string{"teacher", "student"}, func(c *Config) *string { return &h(c).ACRTarget }),
 		// Augmentation (range checks live in DegradeParams.Validate).
 		floatKnob("aug", "aug.p_lr", "probability of the LR degradation (mixed views)", true, 0, 1, 0.05, func(c *Config) *float64 { return &aug(c).PLR }),

@@ -37,7 +37,7 @@ func TestPrototypeLossGradientMatchesFiniteDifferences(t *testing.T) {
 	a := &ACR{Mode: ACRPrototype, Lambda: 0.7, Scale: 5, Eps: 0.8, Targets: targetsFor(rng, n, c)}
 	x := randSlice(rng, n*c, 0.5)
 	loss := func() float64 {
-		l, err := a.protoForward(x, n, c)
+		l, err := a.distForward(x, n, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestPrototypeLossGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	loss()
 	grad := make([]float32, n*c)
-	a.protoBackward(grad, 1, n, c)
+	a.distBackward(grad, 1, n, c)
 	checkFiniteDifferences(t, x, grad, loss, 1e-3, 1e-3)
 }
 
@@ -81,7 +81,7 @@ func studentNet(t *testing.T, mode string) (*Net, Params) {
 	for i := range pred[2].Data { // off its zero start, so W1 gets gradients too
 		pred[2].Data[i] = float32(rng.NormFloat64() * 0.3)
 	}
-	net, err := NewNet(NetSpec{Arch: a, N: 4, Loss: true, TrainBackbone: true, ACRRows: 2, Predictor: pred}, bb, cls)
+	net, err := NewNet(NetSpec{Arch: a, N: 4, Loss: true, TrainBackbone: true, ACRRows: 2, Predictor: pred, ACRSupport: 3}, bb, cls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,17 +90,34 @@ func studentNet(t *testing.T, mode string) (*Net, Params) {
 	net.Head.Weights = []float32{0.5, 0.5, 0.25, 0.25}
 	net.Head.Scale = 8
 	net.Head.Margin = func(int, SampleStat) (float64, float64) { return 0.2, 0 }
-	*net.ACR = ACR{Mode: mode, Lambda: 0.8, Scale: 6, Eps: 0.5}
-	if mode == ACRPrototype {
+	net.ACR.Mode, net.ACR.Lambda, net.ACR.Scale, net.ACR.Eps = mode, 0.8, 6, 0.5
+	switch mode {
+	case ACRPrototype:
 		net.ACR.Targets = targetsFor(rng, 2, 4)
-	} else {
+	case ACRSupport:
+		support := randSlice(rng, 3*5, 1)
+		for i := 0; i < 3; i++ { // unit rows, as embeddings are
+			row := support[i*5 : (i+1)*5]
+			var ss float64
+			for _, v := range row {
+				ss += float64(v) * float64(v)
+			}
+			for j := range row {
+				row[j] /= float32(math.Sqrt(ss))
+			}
+		}
+		if _, _, err := net.ACR.SetSupport(support, []int{4, 9, 4}); err != nil {
+			t.Fatal(err)
+		}
+		net.ACR.Targets = targetsFor(rng, 2, 2)
+	default:
 		net.ACR.Targets = randSlice(rng, 2*5, 1)
 	}
 	return net, append(bb, pred...)
 }
 
 func TestStudentNetWithCrossResolutionGradients(t *testing.T) {
-	for _, mode := range []string{ACRPrototype, ACRSimSiam} {
+	for _, mode := range []string{ACRPrototype, ACRSupport, ACRSimSiam} {
 		t.Run(mode, func(t *testing.T) {
 			net, _ := studentNet(t, mode)
 			if err := net.Run(); err != nil {
@@ -196,5 +213,64 @@ func TestCrossResolutionBranchReadsOnlyLRRows(t *testing.T) {
 	}
 	if l3, _ := run(); l3 == l1 {
 		t.Fatal("loss ignores the LR images")
+	}
+}
+
+// TestPredictorGradientPerCoordinate checks every coordinate of the
+// predictor's gradient (matmuls, bias broadcasts, ReLU, residual add,
+// normalisation, each loss of the branch) against central differences, in
+// float64 accumulation of a float32 graph: a tolerance of a few percent
+// of the largest entry.
+func TestPredictorGradientPerCoordinate(t *testing.T) {
+	for _, mode := range []string{ACRPrototype, ACRSupport, ACRSimSiam} {
+		t.Run(mode, func(t *testing.T) {
+			net, _ := studentNet(t, mode)
+			net.Head.Weights = []float32{0, 0, 0, 0} // the branch's loss alone
+			net.ACR.Lambda = 1
+			if err := net.Run(); err != nil {
+				t.Fatal(err)
+			}
+			grads, err := net.Grads()
+			if err != nil {
+				t.Fatal(err)
+			}
+			trained := net.Trained()
+			first := len(trained) - 4
+			analytic := make([][]float32, 4)
+			for i := range analytic {
+				analytic[i] = append([]float32(nil), grads[first+i]...)
+			}
+			lossAt := func() float64 {
+				if err := net.ZeroGrads(); err != nil {
+					t.Fatal(err)
+				}
+				if err := net.Run(); err != nil {
+					t.Fatal(err)
+				}
+				return net.ACR.Loss
+			}
+			for i, p := range trained[first:] {
+				var top float64
+				for _, v := range analytic[i] {
+					top = math.Max(top, math.Abs(float64(v)))
+				}
+				if top == 0 {
+					t.Fatalf("%s: zero gradient", p.Name)
+				}
+				for j := range p.Data {
+					orig := p.Data[j]
+					const eps = 1e-2
+					p.Data[j] = orig + eps
+					up := lossAt()
+					p.Data[j] = orig - eps
+					dn := lossAt()
+					p.Data[j] = orig
+					fd := (up - dn) / (2 * eps)
+					if math.Abs(fd-float64(analytic[i][j])) > 0.02*top+1e-4 {
+						t.Fatalf("%s[%d]: gradient %v, finite difference %v (largest entry %v)", p.Name, j, analytic[i][j], fd, top)
+					}
+				}
+			}
+		})
 	}
 }

@@ -66,13 +66,22 @@ type Head struct {
 }
 
 // MarginOf is the margin sample i got in the last forward pass, as one
-// number for reports: the angular margin, or the additive one when there
-// is no angular part (CosFace).
+// number for reports: the angular margin (radians) when there is no
+// additive part, the additive one (cosine) when there is no angular part.
+// A margin with both (AdaFace's, whose angular part is negative for
+// high-quality samples) is reported as what it does, the drop of the target
+// logit cos θ_y − (cos(θ_y+g) − a) in cosine units: never negative, where
+// the angular part alone would be.
 func (h *Head) MarginOf(i int) float64 {
-	if h.G[i] == 0 {
-		return h.A[i]
+	g, a := h.G[i], h.A[i]
+	switch {
+	case a == 0:
+		return g
+	case g == 0:
+		return a
 	}
-	return h.G[i]
+	t, _ := Target(h.CosY[i], g, a)
+	return h.CosY[i] - t
 }
 
 func (h *Head) forward(cos []float32, n, classes int) (float64, error) {

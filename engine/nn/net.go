@@ -19,6 +19,9 @@ type NetSpec struct {
 	// backbone).
 	ACRRows   int
 	Predictor Params
+	// ACRSupport > 0 adds the support mode of the branch, against a
+	// support set of that many embeddings (ACR.SetSupport).
+	ACRSupport int
 }
 
 // Net is one compiled graph over shared parameters.
@@ -115,7 +118,7 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 		for _, p := range spec.Predictor {
 			pnodes = append(pnodes, bind(p))
 		}
-		acr, err := buildACR(emb, wn, spec.ACRRows, pnodes, n.ACR, n.ws)
+		acr, err := buildACR(g, emb, wn, spec.ACRRows, spec.ACRSupport, pnodes, n.ACR, n.ws)
 		if err != nil {
 			return nil, err
 		}
@@ -236,6 +239,9 @@ func (n *Net) Run() error {
 		n.ACR.Loss, n.ACR.Term, n.ACR.MeanEntropy = 0, 0, 0
 	}
 	if err := n.vm.RunAll(); err != nil {
+		if n.ACR != nil && n.ACR.Gather != nil {
+			n.ACR.Gather.Abort(err)
+		}
 		return fmt.Errorf("nn: run: %w", err)
 	}
 	return nil

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
@@ -33,7 +35,55 @@ func LoadData(cfg engine.Config) (Data, error) {
 		return Data{}, err
 	}
 	ev, proto, skipped, err := LoadEvalSet(cfg.Data.EvalSource, "", cfg.Data.HR)
-	return Data{Train: tr, Eval: ev, Protocol: proto, Warnings: append(warnings, skipped...)}, err
+	if err != nil {
+		return Data{}, err
+	}
+	if err := checkDisjoint(tr, ev); err != nil {
+		return Data{}, fmt.Errorf("data.eval %s: %w", cfg.Data.EvalSource, err)
+	}
+	return Data{Train: tr, Eval: ev, Protocol: proto, Warnings: append(warnings, skipped...)}, nil
+}
+
+// checkDisjoint refuses an evaluation set holding images of the training
+// set: METHOD.md's protocols score identities the model never saw, and a
+// score on trained faces would be reported as if it were one. It compares
+// decoded pixels (a hash, then the bytes), which catches the same folder or
+// a copy of it under any name. Streamed training sources (RecordIO) are not
+// decoded for this: it would read the whole file.
+func checkDisjoint(train datasets.Source, ev *datasets.Set) error {
+	set, ok := train.(*datasets.Set)
+	if !ok || ev == nil {
+		return nil
+	}
+	seen := make(map[uint64][]int, set.Len())
+	for i, p := range set.Pixels {
+		k := pixelHash(p)
+		seen[k] = append(seen[k], i)
+	}
+	shared := map[int]bool{} // evaluation identities with a training image
+	example := ""
+	for i, p := range ev.Pixels {
+		for _, j := range seen[pixelHash(p)] {
+			if bytes.Equal(p, set.Pixels[j]) {
+				if example == "" {
+					example = fmt.Sprintf("evaluation image %d is training image %d", i, j)
+				}
+				shared[ev.Labels[i]] = true
+				break
+			}
+		}
+	}
+	if len(shared) > 0 {
+		return fmt.Errorf("%d of its %d identities have images of the training set (%s): their scores would be on faces the model trained on; use a disjoint evaluation set, or leave data.eval empty to hold out identities of the training data",
+			len(shared), ev.NumIDs(), example)
+	}
+	return nil
+}
+
+func pixelHash(p []uint8) uint64 {
+	h := fnv.New64a()
+	h.Write(p)
+	return h.Sum64()
 }
 
 // LoadEvalSet reads an evaluation set at size px with the protocol its

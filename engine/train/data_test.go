@@ -1,6 +1,10 @@
 package train
 
 import (
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,5 +37,62 @@ func TestLoadDataAsksDetectFormat(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.source, err, c.want)
 		}
+	}
+}
+
+// writeFaces writes random 16 px PNG "faces", one sub-folder per identity.
+func writeFaces(t *testing.T, dir string, ids []string, per int, rng *rand.Rand) {
+	t.Helper()
+	for _, id := range ids {
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < per; k++ {
+			img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+			for p := 0; p < 16*16; p++ {
+				img.Set(p%16, p/16, color.RGBA{uint8(rng.Intn(256)), uint8(rng.Intn(256)), uint8(rng.Intn(256)), 255})
+			}
+			f, err := os.Create(filepath.Join(dir, id, string(rune('a'+k))+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEvaluationSetOverlappingTrainingIsRefused: a data.eval that holds
+// images of the training folder (here two identities copied under new
+// names) is refused with a message naming it; a disjoint one loads.
+func TestEvaluationSetOverlappingTrainingIsRefused(t *testing.T) {
+	rng := rand.New(rand.NewSource(41))
+	root := t.TempDir()
+	trainDir, evalDir, cleanDir := filepath.Join(root, "train"), filepath.Join(root, "eval"), filepath.Join(root, "clean")
+	writeFaces(t, trainDir, []string{"ann", "bob", "cy", "dee"}, 3, rng)
+	writeFaces(t, evalDir, []string{"eve", "fay"}, 3, rng)
+	copyDir(t, filepath.Join(trainDir, "ann"), filepath.Join(evalDir, "renamed1"))
+	copyDir(t, filepath.Join(trainDir, "cy"), filepath.Join(evalDir, "renamed2"))
+	writeFaces(t, cleanDir, []string{"gus", "hal"}, 3, rng)
+
+	cfg := tinyConfig()
+	cfg.Data.Source, cfg.Data.HR = trainDir, 16
+	cfg.Data.EvalSource = evalDir
+	_, err := LoadData(cfg)
+	if err == nil || !strings.Contains(err.Error(), evalDir) || !strings.Contains(err.Error(), "2 of its 4 identities") {
+		t.Fatalf("overlapping evaluation set: got %v, want a refusal naming %s and 2 of its 4 identities", err, evalDir)
+	}
+	cfg.Data.EvalSource = cleanDir
+	if _, err := LoadData(cfg); err != nil {
+		t.Fatalf("disjoint evaluation set refused: %v", err)
 	}
 }

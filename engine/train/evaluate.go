@@ -55,6 +55,15 @@ type Protocol struct {
 // on set with a backbone, at HR and at every LR size of cfg.Eval, under
 // proto.
 func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
+	return evaluateWith(func(x []float32, n int) ([][]float32, error) { return embedAll(backbone, cfg, x, n) }, cfg, set, proto)
+}
+
+// embedFunc embeds n normalised CHW images of side cfg.Data.HR.
+type embedFunc func(x []float32, n int) ([][]float32, error)
+
+// evaluateWith is Evaluate with any embedder (tests pass one of known
+// embeddings to check the protocols' wiring).
+func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
 	size := cfg.Data.HR
 	img := 3 * size * size
 	n := set.Len()
@@ -73,7 +82,10 @@ func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Pr
 	emb := map[string][][]float32{}
 	for name, x := range views {
 		datasets.Normalise(x)
-		v, err := embedAll(backbone, cfg, x, n)
+		v, err := embed(x, n)
+		if err == nil && cfg.Eval.FlipTTA {
+			err = addFlipped(v, embed, x, n, size)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -187,22 +199,23 @@ func embedAll(backbone nn.Params, cfg engine.Config, x []float32, n int) ([][]fl
 			return nil, err
 		}
 	}
-	if cfg.Eval.FlipTTA {
-		flipped := make([]float32, len(x))
-		flipImages(flipped, x, n, cfg.Data.HR)
-		cfgNoFlip := cfg
-		cfgNoFlip.Eval.FlipTTA = false
-		f, err := embedAll(backbone, cfgNoFlip, flipped, n)
-		if err != nil {
-			return nil, err
-		}
-		for i := range out {
-			for k := range out[i] {
-				out[i][k] += f[i][k]
-			}
+	return out, nil
+}
+
+// addFlipped adds to each embedding that of its horizontally flipped image.
+func addFlipped(out [][]float32, embed embedFunc, x []float32, n, size int) error {
+	flipped := make([]float32, len(x))
+	flipImages(flipped, x, n, size)
+	f, err := embed(flipped, n)
+	if err != nil {
+		return err
+	}
+	for i := range out {
+		for k := range out[i] {
+			out[i][k] += f[i][k]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // flipImages mirrors n CHW images horizontally.

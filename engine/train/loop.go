@@ -109,6 +109,7 @@ type phaseRun struct {
 	teacherEmb, studentEmb []*nn.Net
 	tEmb, sEmb             [][]float32 // their outputs of this step, per replica
 	classifierRows         []float32   // the frozen W_T, rows normalised
+	gather                 *nn.Gather  // pools the replicas' cross-resolution predictions (nil: one replica)
 	trained                nn.Params
 	sum                    [][]float32
 	loader                 *datasets.Loader
@@ -306,31 +307,18 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 	} else {
 		e.prepareTeacherStep(pr, m)
 	}
-	if err := runAll(pr.nets); err != nil {
+	if err := forwardBackward(pr); err != nil {
 		return nil, err
-	}
-	for _, s := range pr.sum {
-		clear(s)
-	}
-	for _, net := range pr.nets {
-		grads, err := net.Grads()
-		if err != nil {
-			return nil, err
-		}
-		for i, g := range grads {
-			s := pr.sum[i]
-			for j, v := range g {
-				s[j] += v
-			}
-			clear(g)
-		}
 	}
 	st.Opt.Step(pr.trained, pr.sum, lr, h.Momentum, h.WeightDecay)
 	values := e.measure(pr)
 	if student {
 		e.studentMetrics(pr, values)
-		if pr.twoView && h.Policy == "quality" {
+		if pr.twoView && (h.Policy == "quality" || h.Head == "adaface") {
 			st.StudentAdaMean, st.StudentAdaStd = adaStats(pr, 0, pr.per, st.StudentAdaMean, st.StudentAdaStd)
+		}
+		if pr.twoView {
+			st.AgreeMean = runningMean(st.AgreeMean, values[engine.MTeacherStudentCos], h.AgreeMomentum)
 		}
 	} else if h.Head == "adaface" {
 		st.AdaMean, st.AdaStd = adaStats(pr, 0, pr.per, st.AdaMean, st.AdaStd)
@@ -343,6 +331,31 @@ func (e *Engine) step(pr *phaseRun) (map[string]float64, error) {
 		return nil, fmt.Errorf("loss is %v (diverged): lower the learning rate or the margin and resume from the last checkpoint", values[engine.MLoss])
 	}
 	return values, nil
+}
+
+// forwardBackward runs every replica on its share of the prepared batch and
+// sums their gradients into pr.sum (replica order: deterministic).
+func forwardBackward(pr *phaseRun) error {
+	if err := runAll(pr.nets); err != nil {
+		return err
+	}
+	for _, s := range pr.sum {
+		clear(s)
+	}
+	for _, net := range pr.nets {
+		grads, err := net.Grads()
+		if err != nil {
+			return err
+		}
+		for i, g := range grads {
+			s := pr.sum[i]
+			for j, v := range g {
+				s[j] += v
+			}
+			clear(g)
+		}
+	}
+	return nil
 }
 
 // prepareTeacherStep fills each replica with its share of the HR batch.
@@ -383,15 +396,21 @@ func runAll(nets []*nn.Net) error {
 // feature-norm statistics of the steps before (updated after each step, so
 // replicas see the same values and the run stays deterministic).
 func marginFunc(head string, m, h, mean, std float64) nn.MarginFunc {
+	return func(_ int, s nn.SampleStat) (float64, float64) {
+		return headMargin(head, m, h, s.Norm, mean, std)
+	}
+}
+
+// headMargin gives a margin of size m the form of a head: the angular and
+// additive parts (g, a) of ArcFace (m, 0), CosFace (0, m) or AdaFace.
+func headMargin(head string, m, h, norm, mean, std float64) (g, a float64) {
 	switch head {
 	case "cosface":
-		return func(int, nn.SampleStat) (float64, float64) { return 0, m }
+		return 0, m
 	case "adaface":
-		return func(_ int, s nn.SampleStat) (float64, float64) {
-			return adaMargin(m, h, s.Norm, mean, std)
-		}
+		return adaMargin(m, h, norm, mean, std)
 	}
-	return func(int, nn.SampleStat) (float64, float64) { return m, 0 }
+	return m, 0
 }
 
 // adaMargin is AdaFace's margin: ẑ = clip((‖f‖−μ)/σ·h, −1, 1) moves it

@@ -32,7 +32,10 @@ type state struct {
 	// StudentAdaMean and StudentAdaStd are the same for the student's LR
 	// views (the `quality` margin policy).
 	StudentAdaMean, StudentAdaStd float64
-	History                       []engine.Event // knob changes applied so far
+	// AgreeMean is the running mean cosine of the student's LR embeddings
+	// to the teacher's HR ones (the `agreement` policy's reference).
+	AgreeMean float64
+	History   []engine.Event // knob changes applied so far
 
 	epoch float64 // fractional epoch, for event stamps
 }
@@ -99,7 +102,23 @@ func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
 		return nil, engine.Config{}, fmt.Errorf("train: checkpoint teacher: %w", err)
 	}
 	st := ck.State
+	fillNewKnobs(&ck.Config)
 	return &st, ck.Config, nil
+}
+
+// fillNewKnobs gives knobs added after a checkpoint was written, which
+// decode as zero, their nearest meaning for the run: the cross-resolution
+// softmaxes at the head's scale (the prediction's scale before acr_scale
+// existed) and the default agreement momentum. (m_min = 0, no floor, is
+// the checkpoint's old meaning already.)
+func fillNewKnobs(cfg *engine.Config) {
+	h := &cfg.Hyper
+	if h.ACRScale == 0 {
+		h.ACRScale = h.Scale
+	}
+	if h.AgreeMomentum == 0 {
+		h.AgreeMomentum = engine.Default().Hyper.AgreeMomentum
+	}
 }
 
 // newRand returns a generator for one purpose of a run's seed.

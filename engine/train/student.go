@@ -37,6 +37,10 @@ func (e *Engine) prepareStudent(pr *phaseRun, spec *nn.NetSpec) error {
 			st.Predictor = nn.NewPredictor(e.cfg.Model.Embed, newRand(e.cfg.Seed, 3))
 		}
 		spec.Predictor = st.Predictor
+		spec.ACRSupport = pr.batch // acr is live: support mode may be switched on at any step
+	}
+	if r := pr.batch / pr.per; r > 1 {
+		pr.gather = nn.NewGather(r)
 	}
 	pr.classifierRows = unitRows(st.Classifier)
 	for i := 0; i < pr.batch/pr.per; i++ {
@@ -123,6 +127,7 @@ func (e *Engine) prepareStudentStep(pr *phaseRun, m float64) error {
 		target = pr.sEmb
 	}
 	dim := e.cfg.Model.Embed
+	var support []float32
 	for r, net := range pr.nets {
 		lo, hi := r*per, (r+1)*per
 		in := net.Input()
@@ -142,18 +147,33 @@ func (e *Engine) prepareStudentStep(pr *phaseRun, m float64) error {
 		hd.Margin = e.studentMargin(m, per, pr.tEmb[r], pr.data.Ratios[lo:hi], dim)
 
 		acr := net.ACR
-		// Each replica averages over its own rows; 1/R makes the replicas'
-		// summed gradients those of the batch mean. (The mean-entropy term is
-		// taken per replica's rows: the one part not exactly batch-wide.)
-		acr.Mode, acr.Lambda, acr.Scale, acr.Eps = h.ACR, h.Lambda/float64(len(pr.nets)), h.Scale, h.Eps
+		acr.Mode, acr.Lambda, acr.Scale, acr.Eps = h.ACR, h.Lambda, h.ACRScale, h.Eps
+		acr.BatchRows, acr.Gather, acr.Replica = b, pr.gather, r
 		switch h.ACR {
 		case nn.ACRPrototype:
-			acr.Targets = prototypeTargets(acr.Targets, target[r], pr.classifierRows, dim, h.Scale, h.Temp)
+			acr.Targets = prototypeTargets(acr.Targets, target[r], pr.classifierRows, dim, h.ACRScale, h.Temp)
+		case nn.ACRSupport:
+			support = joinRows(support, pr.tEmb)
+			class, classes, err := acr.SetSupport(support, pr.data.Labels[:b])
+			if err != nil {
+				return err
+			}
+			acr.Targets = supportTargets(acr.Targets, target[r], support, class, classes, dim, h.ACRScale, h.Temp)
 		case nn.ACRSimSiam:
 			acr.Targets = append(acr.Targets[:0], target[r]...)
 		}
 	}
 	return nil
+}
+
+// joinRows concatenates the replicas' embeddings into the batch's, in
+// batch order.
+func joinRows(dst []float32, parts [][]float32) []float32 {
+	dst = dst[:0]
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 func fill(s []float32, n int, v float32) []float32 {
@@ -164,31 +184,65 @@ func fill(s []float32, n int, v float32) []float32 {
 	return s
 }
 
-// studentMargin is the per-sample margin of METHOD.md's policies on the LR
-// views (the first per samples); HR views get the fixed margin.
+// studentMargin is the per-sample margin of L_CC: the LR views (the first
+// per samples) get the policy's m_i, the HR views the fixed m. The teacher's
+// head gives the margin its form, so the student is judged the way its
+// classifier was trained: angular for ArcFace, additive for CosFace,
+// AdaFace's norm-adaptive mix for AdaFace (with the student's LR feature-norm
+// statistics on LR views, the teacher's HR ones on HR views).
 func (e *Engine) studentMargin(m float64, per int, teacher []float32, ratios []float32, dim int) nn.MarginFunc {
 	h, st := e.cfg.Hyper, e.st
 	return func(i int, s nn.SampleStat) (float64, float64) {
 		if i >= per {
-			return m, 0
+			return headMargin(h.Head, m, h.H, s.Norm, st.AdaMean, st.AdaStd)
 		}
+		mi := m
 		switch h.Policy {
 		case "agreement": // little penalty where the student cannot yet match its teacher's HR view
 			var c float64
 			for k, v := range s.Emb {
 				c += float64(v) * float64(teacher[i*dim+k])
 			}
-			return m * math.Pow(math.Max(0, math.Min(1, c)), h.Gamma), 0
+			mi = agreementMargin(m, h.MarginMin, h.Gamma, c, st.AgreeMean)
 		case "resolution":
-			return m * math.Pow(float64(ratios[i]), h.Gamma), 0
-		case "quality": // AdaFace on the student's LR feature norms
+			mi = m * math.Pow(float64(ratios[i]), h.Gamma)
+		case "quality": // AdaFace's margin on the student's LR feature norms, whatever the head
 			return adaMargin(m, h.H, s.Norm, st.StudentAdaMean, st.StudentAdaStd)
 		}
-		return m, 0
+		return headMargin(h.Head, mi, h.H, s.Norm, st.StudentAdaMean, st.StudentAdaStd)
 	}
 }
 
-// prototypeTargets computes t = sharpen(softmax(s·W_T z), T) per row of z.
+// agreementMargin is the `agreement` policy [ours]:
+//
+//	m_i = m_lo + (m − m_lo)·clamp(c_i / ā, 0, 1)^γ,  m_lo = min(m_min, m),
+//
+// c_i the cosine of the student's LR embedding to its teacher's HR one, ā
+// the running mean of c over past batches. METHOD.md scales m by the raw
+// c_i; LR-HR cosines start small, so the raw form gave almost no margin
+// early on. Against the running mean, a typical sample gets the full m and
+// one that agrees less than usual gets less, never below the floor. With ā
+// unset (the first step) or not positive, every sample gets m.
+func agreementMargin(m, mMin, gamma, c, mean float64) float64 {
+	if mean <= 0 {
+		return m
+	}
+	lo := math.Min(mMin, m)
+	return lo + (m-lo)*math.Pow(math.Max(0, math.Min(1, c/mean)), gamma)
+}
+
+// runningMean folds a batch's value into a running mean (unset, zero:
+// start from the batch).
+func runningMean(mean, batch, momentum float64) float64 {
+	if mean == 0 {
+		return batch
+	}
+	return momentum*batch + (1-momentum)*mean
+}
+
+// prototypeTargets computes t = sharpen(softmax(s_A·W_T z), T) per row of z
+// (METHOD.md's prototype target [ours, after PAWS]): the frozen teacher
+// classifier's soft probabilities for the HR view, sharpened by 1/T.
 func prototypeTargets(dst, z, wRows []float32, dim int, scale, temp float64) []float32 {
 	n, classes := len(z)/dim, len(wRows)/dim
 	dst = dst[:0]
@@ -201,7 +255,7 @@ func prototypeTargets(dst, z, wRows []float32, dim int, scale, temp float64) []f
 			for k, v := range zi {
 				c += float64(v) * float64(wRows[j*dim+k])
 			}
-			// softmax(s·c) sharpened by 1/T is softmax(s·c/T)
+			// softmax(s_A·c) sharpened by 1/T is softmax(s_A·c/T)
 			logit[j] = scale * c / temp
 			maxL = math.Max(maxL, logit[j])
 		}
@@ -217,6 +271,51 @@ func prototypeTargets(dst, z, wRows []float32, dim int, scale, temp float64) []f
 	return dst
 }
 
+// supportTargets computes PAWS's target [PAWS; its use here is ours] per
+// row z_i: the soft nearest-neighbour class distribution over the support
+// set, q_ic = Σ_{k: class(k)=c} softmax_k(s_A·z_i·v_k), sharpened to
+// q^(1/T)/Σ q^(1/T). The support set is the whole batch's teacher HR
+// embeddings with their labels, the row's own included: PAWS draws its
+// support apart from the anchors, but a batch may hold one image of an
+// identity, and without itself that row's target would have no mass on its
+// own label.
+func supportTargets(dst, z, support []float32, class []int, classes, dim int, scale, temp float64) []float32 {
+	n, k := len(z)/dim, len(support)/dim
+	dst = dst[:0]
+	a := make([]float64, k)
+	q := make([]float64, classes)
+	for i := 0; i < n; i++ {
+		zi := z[i*dim : (i+1)*dim]
+		maxL := math.Inf(-1)
+		for j := 0; j < k; j++ {
+			var c float64
+			for d, v := range zi {
+				c += float64(v) * float64(support[j*dim+d])
+			}
+			a[j] = scale * c
+			maxL = math.Max(maxL, a[j])
+		}
+		var sum float64
+		for j := range a {
+			a[j] = math.Exp(a[j] - maxL)
+			sum += a[j]
+		}
+		clear(q)
+		for j, v := range a {
+			q[class[j]] += v / sum
+		}
+		var norm float64
+		for c, v := range q {
+			q[c] = math.Pow(v, 1/temp)
+			norm += q[c]
+		}
+		for _, v := range q {
+			dst = append(dst, float32(v/norm))
+		}
+	}
+	return dst
+}
+
 // studentMetrics adds the method's measurements to a student step's values.
 func (e *Engine) studentMetrics(pr *phaseRun, v map[string]float64) {
 	if !pr.twoView {
@@ -227,7 +326,7 @@ func (e *Engine) studentMetrics(pr *phaseRun, v map[string]float64) {
 	dim := e.cfg.Model.Embed
 	for r, net := range pr.nets {
 		acr += net.ACR.Loss
-		term += net.ACR.Term / float64(len(pr.nets))
+		term += net.ACR.Term // each replica's share of the batch's term
 		emb := net.Embeddings()
 		for i := 0; i < pr.per; i++ {
 			var c float64
@@ -245,19 +344,28 @@ func (e *Engine) studentMetrics(pr *phaseRun, v map[string]float64) {
 	v[engine.MTeacherStudentCos] = ts / float64(n)
 }
 
-// marginHist returns a histogram of the LR views' per-sample margins.
+// marginHist returns a histogram of the LR views' per-sample margins (as
+// Head.MarginOf reports them). Its range spans every margin of the batch,
+// from 0 (or below, should one be negative) to m (or above), so no sample is
+// folded into an end bin.
 func marginHist(pr *phaseRun, maxMargin float64) engine.Curve {
-	hi := math.Max(maxMargin, 1e-6)
-	c := engine.Curve{X: make([]float64, marginHistBins), Y: make([]float64, marginHistBins)}
-	w := hi / marginHistBins
-	for b := range c.X {
-		c.X[b] = (float64(b) + 0.5) * w
-	}
+	var margins []float64
+	lo, hi := 0.0, maxMargin
 	for _, net := range pr.nets {
 		for i := 0; i < pr.per; i++ {
-			b := int(net.Head.MarginOf(i) / w)
-			c.Y[max(0, min(marginHistBins-1, b))]++
+			g := net.Head.MarginOf(i)
+			margins = append(margins, g)
+			lo, hi = math.Min(lo, g), math.Max(hi, g)
 		}
+	}
+	hi = math.Max(hi, lo+1e-6)
+	c := engine.Curve{X: make([]float64, marginHistBins), Y: make([]float64, marginHistBins)}
+	w := (hi - lo) / marginHistBins
+	for b := range c.X {
+		c.X[b] = lo + (float64(b)+0.5)*w
+	}
+	for _, g := range margins {
+		c.Y[min(marginHistBins-1, int((g-lo)/w))]++ // the top value belongs to the last bin
 	}
 	return c
 }
