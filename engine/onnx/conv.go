@@ -175,9 +175,11 @@ func epilogue(g *convGeom, dst, bias []float32) {
 // pointwise: a 1×1 convolution is, per image, out[Cout,HW] = W[Cout,Cin]·x[Cin,HW].
 func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	hw := g.h * g.w
-	for i := 0; i < g.n; i++ {
-		rt.gemm.Sgemm(false, false, g.cout, hw, g.cin, 1, w, g.cin, x[i*g.cin*hw:], hw, 0, dst[i*g.cout*hw:], hw)
+	bs, cs := make([][]float32, g.n), make([][]float32, g.n)
+	for i := range bs {
+		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
 	}
+	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs)
 	epilogue(g, dst, bias)
 }
 
@@ -259,9 +261,11 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 		}
 	}
 	plane, oplane := g.h*g.w, g.ho*g.wo
+	// Every plane writes the same interior cells: the padding, cleared
+	// once, stays zero.
+	clear(ph)
 	for c := 0; c < g.n*g.cin; c++ {
 		ch := c % g.cin
-		clear(ph)
 		src := x[c*plane:]
 		for y := 0; y < g.h; y++ {
 			py := y + g.pt
@@ -270,11 +274,13 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 				copy(ph[py*wph+g.pl:], row)
 				continue
 			}
-			base := (py % s) * s * phase
-			r := (py / s) * wph
-			for xx, v := range row {
-				px := xx + g.pl
-				ph[base+(px%s)*phase+r+px/s] = v
+			base := (py%s)*s*phase + (py/s)*wph
+			for q := 0; q < s; q++ { // the columns of phase (px mod s) = q
+				px0 := (q - g.pl%s + s) % s // first input column landing there
+				d := ph[base+q*phase+(px0+g.pl)/s:]
+				for j, xx := 0, px0; xx < g.w; j, xx = j+1, xx+s {
+					d[j] = row[xx]
+				}
 			}
 		}
 		var bv float32
