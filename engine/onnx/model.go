@@ -142,9 +142,6 @@ func Load(path string) (*Model, error) {
 		return nil, fmt.Errorf("onnx: %s: ccface runs models with one image input N×C×H×W, this one has inputs %v", path, inputs)
 	}
 	m.Input = inputs[0]
-	if c := m.Input.Shape[1]; c != 3 && c != -1 {
-		return nil, fmt.Errorf("onnx: %s: input %s has %d channels; ccface feeds RGB images (3 channels)", path, m.Input.Name, c)
-	}
 	for _, o := range g.GetOutput() {
 		m.Outputs = append(m.Outputs, valueInfo(o))
 	}
@@ -359,8 +356,12 @@ func (m *Model) Info() (Info, error) {
 }
 
 // FaceSize returns the side of the square face crops a recogniser takes,
-// with an error naming the file when its input is not square or not fixed.
+// with an error naming the file when its input is not 3 channels, not
+// square or not fixed.
 func (m *Model) FaceSize() (int, error) {
+	if c := m.Input.Shape[1]; c != 3 && c != -1 {
+		return 0, fmt.Errorf("onnx: %s: input %s has %d channels; ccface feeds RGB images (3 channels, grey as three equal ones): export a 3-channel model", m.Path, m.Input.Name, c)
+	}
 	h, w := m.Input.Shape[2], m.Input.Shape[3]
 	if h < 1 || w < 1 {
 		return 0, fmt.Errorf("onnx: %s: input %s has no fixed size (%v); a recogniser takes fixed square crops: export it with a fixed input such as 1×3×112×112", m.Path, m.Input.Name, m.Input.Shape)

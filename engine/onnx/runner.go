@@ -178,8 +178,12 @@ func (m *Model) NewRunner(batch, h, w int) (*Runner, error) {
 	r := &Runner{N: batch, H: h, W: w, model: m, g: G.NewGraph(), Nodes: map[string]*G.Node{}}
 	r.rt = &runtime{free: map[int][][]float32{}}
 	b := &builder{m: m, r: r, vals: map[string]*value{}, fused: map[int]bool{}, users: map[string][]int{}}
-	r.input = make([]float32, batch*3*h*w)
-	shape := []int{batch, 3, h, w}
+	c := m.Input.Shape[1]
+	if c < 1 {
+		c = 3 // an open channel count: images
+	}
+	r.input = make([]float32, batch*c*h*w)
+	shape := []int{batch, c, h, w}
 	x := G.NewTensor(r.g, tensor.Float32, 4, G.WithShape(shape...), G.WithName(m.Input.Name),
 		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(r.input))))
 	b.vals[m.Input.Name] = &value{shape: shape, node: x}
@@ -352,7 +356,8 @@ func (b *builder) kernelOp(out []int, names []string, ins []*value, run func(rt 
 	return &value{shape: out, node: nd, k: k}, nil
 }
 
-// Input returns the input buffer [N,3,H,W]; fill it before Run.
+// Input returns the input buffer [N,C,H,W] (C = 3 for images); fill it
+// before Run.
 func (r *Runner) Input() []float32 { return r.input }
 
 // Run executes the graph on the current input.
