@@ -269,6 +269,9 @@ func (b *builder) build(i int, n *onnxpb.NodeProto) error {
 		return b.define(n, outs)
 	}
 	build, ok := builders[op]
+	if _, folds := folders[op]; !ok && folds {
+		return b.errf("operator %s is supported only on constants (shape computations), and here it reads the image", op)
+	}
 	if !ok {
 		return b.errf("operator %s is not supported; ccface runs: %s", op, strings.Join(Supported(), ", "))
 	}
