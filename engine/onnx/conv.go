@@ -132,7 +132,7 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 		g.hasBias = true
 		names, vals = n.GetInput()[:3], ins[:3]
 	}
-	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw
+	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw && g.sh <= 8
 	var j int
 	g.lo, g.hi, j = b.activation(i, n)
 	b.r.MACs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
@@ -264,6 +264,13 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	// Every plane writes the same interior cells: the padding, cleared
 	// once, stays zero.
 	clear(ph)
+	// Where each column phase q starts: its first input column and the
+	// offset of that column in the phase (the same for every row).
+	var px0, dst0 [8]int
+	for q := 0; q < s && s > 1; q++ {
+		px0[q] = (q - g.pl%s + s) % s
+		dst0[q] = q*phase + (px0[q]+g.pl)/s
+	}
 	for c := 0; c < g.n*g.cin; c++ {
 		ch := c % g.cin
 		src := x[c*plane:]
@@ -276,9 +283,8 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 			}
 			base := (py%s)*s*phase + (py/s)*wph
 			for q := 0; q < s; q++ { // the columns of phase (px mod s) = q
-				px0 := (q - g.pl%s + s) % s // first input column landing there
-				d := ph[base+q*phase+(px0+g.pl)/s:]
-				for j, xx := 0, px0; xx < g.w; j, xx = j+1, xx+s {
+				d := ph[base+dst0[q]:]
+				for j, xx := 0, px0[q]; xx < g.w; j, xx = j+1, xx+s {
 					d[j] = row[xx]
 				}
 			}
