@@ -36,6 +36,8 @@ Usage:
   ccface data inspect PATH [--out sheet.png]
                                      identities, sizes, channels, bad and duplicate files
   ccface eval ID --data PATH         evaluate a session's model on a folder, .rec, .bin, pairs.txt or TinyFace set
+  ccface eval FILE.onnx --data PATH  evaluate an imported ONNX recogniser as is, at HR and each LR size
+  ccface model inspect FILE.onnx     inputs, outputs, operators, parameters, multiply-adds, preprocessing
   ccface knobs [--preset P]          list every knob with its value and range
   ccface sweep plan|slurm|k8s|status plan a sweep of trials, run it on Slurm or Kubernetes, watch it
   ccface train --headless --sweep DIR [--index N]
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSweep(args[1:], stdout, stderr)
 	case args[0] == "eval":
 		err = cmdEval(args[1:], stdout, stderr)
+	case args[0] == "model":
+		err = cmdModel(args[1:], stdout, stderr)
 	case args[0] == "knobs":
 		err = cmdKnobs(args[1:], stdout)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

@@ -31,7 +31,7 @@ func (e *Engine) evaluate(phase, reason string) {
 		model, bb = engine.PhaseStudent, e.st.Student
 	}
 	t0 := time.Now()
-	values, curves, err := Evaluate(bb, e.cfg, e.eval, e.protocol)
+	values, curves, err := Evaluate(Backbone{bb, e.cfg}, e.cfg, e.eval, e.protocol)
 	if err != nil {
 		e.logf("evaluation of the %s failed: %v", model, err)
 		return
@@ -51,20 +51,54 @@ type Protocol struct {
 	Gallery, Probes  []int
 }
 
-// Evaluate runs the verification and identification protocols of METHOD.md
-// on set with a backbone, at HR and at every LR size of cfg.Eval, under
-// proto.
-func Evaluate(backbone nn.Params, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
-	return evaluateWith(func(x []float32, n int) ([][]float32, error) { return embedAll(backbone, cfg, x, n) }, cfg, set, proto)
+// Embedder maps face images to embeddings: a session's backbone
+// (Backbone) or an imported ONNX model (ONNXEmbedder).
+type Embedder interface {
+	// Side is the square input size, in pixels.
+	Side() int
+	// Prepare converts n CHW RGB images with values in [0,1] (the datasets
+	// pipeline's) to the embedder's input, in place: the one place an
+	// embedder's preprocessing lives.
+	Prepare(x []float32, n int)
+	// NewGraph builds one graph for n images; a graph serves one goroutine.
+	NewGraph(n int) (EmbedGraph, error)
 }
 
-// embedFunc embeds n normalised CHW images of side cfg.Data.HR.
+// EmbedGraph is one compiled embedding graph.
+type EmbedGraph interface {
+	Input() []float32
+	Run() error
+	// Embeddings returns the [n, dim] output of the last run, overwritten
+	// by the next.
+	Embeddings() []float32
+}
+
+// Backbone embeds with a native ccface backbone of cfg's architecture.
+type Backbone struct {
+	Params nn.Params
+	Cfg    engine.Config
+}
+
+func (b Backbone) Side() int                  { return b.Cfg.Data.HR }
+func (b Backbone) Prepare(x []float32, _ int) { datasets.Normalise(x) }
+func (b Backbone) NewGraph(n int) (EmbedGraph, error) {
+	return nn.NewNet(nn.NetSpec{Arch: arch(b.Cfg), N: n}, b.Params, nil)
+}
+
+// Evaluate runs the verification and identification protocols of METHOD.md
+// on set with an embedder, at HR and at every LR size of cfg.Eval, under
+// proto. The set's images must be emb.Side() pixels square.
+func Evaluate(emb Embedder, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
+	embed := func(x []float32, n int) ([][]float32, error) { return embedAll(emb, cfg, x, n) }
+	return evaluateWith(emb.Side(), emb.Prepare, embed, cfg, set, proto)
+}
+
+// embedFunc embeds n prepared CHW images.
 type embedFunc func(x []float32, n int) ([][]float32, error)
 
-// evaluateWith is Evaluate with any embedder (tests pass one of known
-// embeddings to check the protocols' wiring).
-func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
-	size := cfg.Data.HR
+// evaluateWith is Evaluate with the embedder's parts given apart (tests
+// pass an embedding of known values to check the protocols' wiring).
+func evaluateWith(size int, prepare func(x []float32, n int), embed embedFunc, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
 	img := 3 * size * size
 	n := set.Len()
 	hr := make([]float32, n*img)
@@ -79,9 +113,9 @@ func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto P
 		}
 		views[engine.LRView(side)] = lr
 	}
-	emb := map[string][][]float32{}
+	embs := map[string][][]float32{}
 	for name, x := range views {
-		datasets.Normalise(x)
+		prepare(x, n)
 		v, err := embed(x, n)
 		if err == nil && cfg.Eval.FlipTTA {
 			err = addFlipped(v, embed, x, n, size)
@@ -89,7 +123,7 @@ func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto P
 		if err != nil {
 			return nil, nil, err
 		}
-		emb[name] = v
+		embs[name] = v
 	}
 
 	values := map[string]float64{}
@@ -129,7 +163,7 @@ func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto P
 		if !proto.Identify {
 			return
 		}
-		g, gl := pick(emb["hr"], labels, split.Gallery)
+		g, gl := pick(embs["hr"], labels, split.Gallery)
 		p, pl := pick(probes, labels, split.Probes)
 		r := eval.Identify(g, gl, p, pl)
 		put(view, engine.ERank1, r.Rank1)
@@ -139,12 +173,12 @@ func evaluateWith(embed embedFunc, cfg engine.Config, set *datasets.Set, proto P
 		curves["cmc."+view] = engine.Curve{X: r.CMC.X, Y: r.CMC.Y}
 		put(view, engine.ECluster, eval.ClusterScore(probes, labels, clusterPairs, cfg.Seed))
 	}
-	verify("hr", emb["hr"], emb["hr"])
-	identify("hr", emb["hr"])
+	verify("hr", embs["hr"], embs["hr"])
+	identify("hr", embs["hr"])
 	for _, side := range cfg.Eval.LRSizes {
-		lr := emb[engine.LRView(side)]
+		lr := embs[engine.LRView(side)]
 		verify(engine.LRView(side), lr, lr)
-		verify(engine.HRLRView(side), emb["hr"], lr)
+		verify(engine.HRLRView(side), embs["hr"], lr)
 		identify(engine.LRView(side), lr)
 	}
 	return values, curves, nil
@@ -159,11 +193,11 @@ func pick(emb [][]float32, labels, idx []int) ([][]float32, []int) {
 	return e, l
 }
 
-// embedAll embeds n normalised images with one embedding graph per core.
-func embedAll(backbone nn.Params, cfg engine.Config, x []float32, n int) ([][]float32, error) {
+// embedAll embeds n prepared images with one embedding graph per core.
+func embedAll(emb Embedder, cfg engine.Config, x []float32, n int) ([][]float32, error) {
 	workers := replicas(cfg.Replicas, 1<<20)
-	img := 3 * cfg.Data.HR * cfg.Data.HR
-	dim := cfg.Model.Embed
+	side := emb.Side()
+	img := 3 * side * side
 	out := make([][]float32, n)
 	chunks := (n + evalChunk - 1) / evalChunk
 	errs := make([]error, workers)
@@ -172,7 +206,7 @@ func embedAll(backbone nn.Params, cfg engine.Config, x []float32, n int) ([][]fl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			net, err := nn.NewNet(nn.NetSpec{Arch: arch(cfg), N: evalChunk}, backbone, nil)
+			net, err := emb.NewGraph(evalChunk)
 			if err != nil {
 				errs[w] = err
 				return
@@ -187,6 +221,7 @@ func embedAll(backbone nn.Params, cfg engine.Config, x []float32, n int) ([][]fl
 					return
 				}
 				z := net.Embeddings()
+				dim := len(z) / evalChunk
 				for i := lo; i < hi; i++ {
 					out[i] = append([]float32(nil), z[(i-lo)*dim:(i-lo+1)*dim]...)
 				}

@@ -100,7 +100,7 @@ func TestEvaluationWiring(t *testing.T) {
 	lr := engine.LRView(8)
 	for _, tta := range []bool{false, true} {
 		cfg.Eval.FlipTTA = tta
-		values, _, err := evaluateWith(stubEmbed, cfg, stubSet(), proto)
+		values, _, err := evaluateWith(cfg.Data.HR, func(x []float32, _ int) { datasets.Normalise(x) }, stubEmbed, cfg, stubSet(), proto)
 		if err != nil {
 			t.Fatal(err)
 		}

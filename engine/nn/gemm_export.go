@@ -1,0 +1,73 @@
+package nn
+
+// Gemm is the engine's matrix product for other engine packages (the ONNX
+// importer runs its convolutions on it). Like a Net's own, it keeps packing
+// buffers between calls: one Gemm per goroutine.
+type Gemm struct{ g gemmer }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, op(A)
+// m×k and op(B) k×n, like BLAS Sgemm.
+func (m *Gemm) Sgemm(tA, tB bool, rows, cols, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	m.g.sgemm(tA, tB, rows, cols, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// MulShared computes c[i] = a·b[i] for every i (a rows×k, b[i] k×cols,
+// c[i] rows×cols, all row-major and dense), packing a once for all of
+// them: a batch of 1×1 convolutions shares its weights, and repacking
+// them for every image cost as much as the products on small maps.
+func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32) {
+	g := &m.g
+	kern := g.kernel()
+	if kern.fn == nil || rows == 0 || cols == 0 || k == 0 {
+		for i := range b {
+			g.sgemm(false, false, rows, cols, k, 1, a, k, b[i], cols, 0, c[i], cols)
+		}
+		return
+	}
+	mr, nr := kern.mr, kern.nr
+	mp := roundUp(rows, mr)
+	g.packA = grow(g.packA, mp*k)
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		packA(g.packA[mp*pc:], false, a, k, 0, rows, pc, kc, mr, 1)
+	}
+	ncMax := min(gemmNC/nr*nr, roundUp(cols, nr))
+	g.packB = grow(g.packB, min(gemmKC, k)*ncMax)
+	g.tile = grow(g.tile, mr*nr)
+	for i := range b {
+		out := c[i]
+		for jc := 0; jc < cols; jc += ncMax {
+			nc := min(ncMax, cols-jc)
+			for pc := 0; pc < k; pc += gemmKC {
+				kc := min(gemmKC, k-pc)
+				packB(g.packB, false, b[i], cols, pc, kc, jc, nc, nr)
+				add := pc > 0
+				for jr := 0; jr < nc; jr += nr {
+					bp := &g.packB[jr*kc]
+					nw := min(nr, nc-jr)
+					for ir := 0; ir < rows; ir += mr {
+						ap := &g.packA[mp*pc+ir*kc]
+						mh := min(mr, rows-ir)
+						off := ir*cols + jc + jr
+						if mh == mr && nw == nr {
+							kern.fn(kc, ap, bp, &out[off], cols, add)
+							continue
+						}
+						kern.fn(kc, ap, bp, &g.tile[0], nr, false)
+						for r := 0; r < mh; r++ {
+							dst := out[off+r*cols : off+r*cols+nw]
+							src := g.tile[r*nr : r*nr+nw]
+							if add {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

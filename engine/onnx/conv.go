@@ -1,0 +1,519 @@
+package onnx
+
+import (
+	"math"
+
+	"github.com/ccface/ccface/engine/onnx/onnxpb"
+)
+
+// convGeom is one convolution or pooling window's geometry on NCHW maps.
+type convGeom struct {
+	n, cin, h, w       int
+	cout, kh, kw       int
+	sh, sw             int
+	pt, pl, pb, pr     int
+	ho, wo             int
+	group              int
+	lo, hi             float32 // the fused activation's bounds (±Inf: none)
+	hasBias, depthwise bool
+}
+
+// windows reads kernel_shape, strides, pads and auto_pad; with ceil the
+// output size rounds up, dropping a last window that would start in the
+// right padding (as PyTorch and onnxruntime do).
+func (b *builder) windows(n *onnxpb.NodeProto, g *convGeom, ceil bool) error {
+	if ks := attrInts(n, "kernel_shape"); ks != nil {
+		if len(ks) != 2 {
+			return b.errf("ccface runs 2-D windows, got kernel_shape %v", ks)
+		}
+		g.kh, g.kw = ks[0], ks[1]
+	}
+	g.sh, g.sw = 1, 1
+	if s := attrInts(n, "strides"); s != nil {
+		g.sh, g.sw = s[0], s[1]
+	}
+	for _, d := range attrInts(n, "dilations") {
+		if d != 1 {
+			return b.errf("dilations %v are not supported (only 1)", attrInts(n, "dilations"))
+		}
+	}
+	if p := attrInts(n, "pads"); p != nil {
+		g.pt, g.pl, g.pb, g.pr = p[0], p[1], p[2], p[3]
+	}
+	switch pad := attrString(n, "auto_pad", "NOTSET"); pad {
+	case "NOTSET", "VALID":
+		if pad == "VALID" {
+			g.pt, g.pl, g.pb, g.pr = 0, 0, 0, 0
+		}
+	case "SAME_UPPER", "SAME_LOWER":
+		same := func(in, k, s int) (int, int) {
+			out := (in + s - 1) / s
+			total := max(0, (out-1)*s+k-in)
+			if pad == "SAME_UPPER" {
+				return total / 2, total - total/2
+			}
+			return total - total/2, total / 2
+		}
+		g.pt, g.pb = same(g.h, g.kh, g.sh)
+		g.pl, g.pr = same(g.w, g.kw, g.sw)
+	default:
+		return b.errf("auto_pad %q is not supported", pad)
+	}
+	size := func(in, k, s, p0, p1 int) int {
+		span := in + p0 + p1 - k
+		if !ceil {
+			return span/s + 1
+		}
+		out := (span+s-1)/s + 1
+		if (out-1)*s >= in+p0 {
+			out--
+		}
+		return out
+	}
+	g.ho, g.wo = size(g.h, g.kh, g.sh, g.pt, g.pb), size(g.w, g.kw, g.sw, g.pl, g.pr)
+	if g.ho < 1 || g.wo < 1 {
+		return b.errf("a %d×%d window does not fit a %d×%d map", g.kh, g.kw, g.h, g.w)
+	}
+	return nil
+}
+
+// activation returns the bounds of a Relu or Clip that alone reads node
+// i's output, and that node's index, so the convolution applies it as it
+// writes (-1: none).
+func (b *builder) activation(i int, n *onnxpb.NodeProto) (lo, hi float32, j int) {
+	inf := float32(math.Inf(1))
+	out := n.GetOutput()[0]
+	users := b.users[out]
+	if len(users) != 1 || users[0] < 0 {
+		return -inf, inf, -1
+	}
+	j = users[0]
+	next := b.m.Proto.GetGraph().GetNode()[j]
+	switch next.GetOpType() {
+	case "Relu":
+		return 0, inf, j
+	case "Clip":
+		var ins []*value
+		for _, name := range next.GetInput() {
+			ins = append(ins, b.vals[name])
+		}
+		if b.m.Opset >= 11 && len(ins) > 1 && !allConst(ins[1:]) {
+			return -inf, inf, -1
+		}
+		saved := b.node
+		b.node = next
+		lo, hi, err := b.clipBounds(next, ins)
+		b.node = saved
+		if err == nil {
+			return lo, hi, j
+		}
+	}
+	return -inf, inf, -1
+}
+
+func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
+	x, w := ins[0].shape, ins[1].shape
+	if len(x) != 4 || len(w) != 4 {
+		return nil, b.errf("ccface runs 2-D convolutions, got input %v and weights %v", x, w)
+	}
+	g := &convGeom{n: x[0], cin: x[1], h: x[2], w: x[3], cout: w[0], kh: w[2], kw: w[3],
+		group: attrInt(n, "group", 1)}
+	if err := b.windows(n, g, false); err != nil {
+		return nil, err
+	}
+	if g.kh != w[2] || g.kw != w[3] || g.cin%g.group != 0 || g.cout%g.group != 0 || w[1] != g.cin/g.group {
+		return nil, b.errf("weights %v do not fit input %v with group %d", w, x, g.group)
+	}
+	names, vals := n.GetInput()[:2], ins[:2]
+	if len(ins) > 2 && ins[2] != nil {
+		if prod(ins[2].shape) != g.cout {
+			return nil, b.errf("bias of shape %v for %d channels", ins[2].shape, g.cout)
+		}
+		g.hasBias = true
+		names, vals = n.GetInput()[:3], ins[:3]
+	}
+	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw && g.sh <= 8
+	var j int
+	g.lo, g.hi, j = b.activation(i, n)
+	b.r.MACs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
+	v, err := b.kernelOp([]int{g.n, g.cout, g.ho, g.wo}, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
+		var bias []float32
+		if g.hasBias {
+			bias = src[2]
+		}
+		switch {
+		case g.depthwise:
+			depthwise(rt, g, dst, src[0], src[1], bias)
+		case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.group == 1 && g.pt+g.pl+g.pb+g.pr == 0:
+			pointwise(rt, g, dst, src[0], src[1], bias)
+		default:
+			convIm2col(rt, g, dst, src[0], src[1], bias)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if j >= 0 {
+		b.fused[j] = true
+		b.vals[b.m.Proto.GetGraph().GetNode()[j].GetOutput()[0]] = v
+	}
+	return []*value{v}, nil
+}
+
+// epilogue adds each channel's bias and clamps to the fused activation.
+func epilogue(g *convGeom, dst, bias []float32) {
+	plane := g.ho * g.wo
+	for c := 0; c < g.n*g.cout; c++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[c%g.cout]
+		}
+		biasClip(dst[c*plane:(c+1)*plane], bv, g.lo, g.hi)
+	}
+}
+
+// pointwise: a 1×1 convolution is, per image, out[Cout,HW] = W[Cout,Cin]·x[Cin,HW].
+func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+	hw := g.h * g.w
+	bs, cs := make([][]float32, g.n), make([][]float32, g.n)
+	for i := range bs {
+		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
+	}
+	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs)
+	epilogue(g, dst, bias)
+}
+
+// convIm2col runs any other convolution as im2col and a product per image
+// and group.
+func convIm2col(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+	cg, og := g.cin/g.group, g.cout/g.group
+	k := cg * g.kh * g.kw
+	p := g.ho * g.wo
+	col := rt.buf(0, k*p)
+	for i := 0; i < g.n; i++ {
+		for gr := 0; gr < g.group; gr++ {
+			im2col(col, x[(i*g.cin+gr*cg)*g.h*g.w:], g, cg)
+			rt.gemm.Sgemm(false, false, og, p, k, 1, w[gr*og*k:], k, col, p, 0, dst[(i*g.cout+gr*og)*p:], p)
+		}
+	}
+	epilogue(g, dst, bias)
+}
+
+// im2col writes the [c·kh·kw, ho·wo] patch matrix of c planes at x.
+func im2col(col, x []float32, g *convGeom, c int) {
+	p := g.ho * g.wo
+	r := 0
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*g.h*g.w:]
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				row := col[r*p : (r+1)*p]
+				r++
+				for oy := 0; oy < g.ho; oy++ {
+					sy := oy*g.sh + ky - g.pt
+					o := row[oy*g.wo : (oy+1)*g.wo]
+					if sy < 0 || sy >= g.h {
+						clear(o)
+						continue
+					}
+					src := plane[sy*g.w : (sy+1)*g.w]
+					for ox := range o {
+						sx := ox*g.sw + kx - g.pl
+						if sx >= 0 && sx < g.w {
+							o[ox] = src[sx]
+						} else {
+							o[ox] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// depthwise runs a convolution with one filter per channel.
+//
+// Each padded input plane is split into s×s phases (rows and columns by
+// their remainder mod the stride s), so that every tap (ky,kx) reads one
+// phase at a fixed offset and a stride-s convolution becomes a sum of
+// shifted, contiguous vectors. Computing the output with the phases' row
+// length wph (a few columns wider than the output) makes the whole plane
+// one run of the vector kernel dwTaps; the extra columns are dropped when
+// the rows are copied out.
+func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+	s := g.sh
+	hp, wp := g.h+g.pt+g.pb, g.w+g.pl+g.pr
+	hph, wph := (hp+s-1)/s, (wp+s-1)/s
+	phase := hph*wph + wph + 16 // slack: the kernel reads up to 7 past a row
+	ph := rt.buf(0, s*s*phase)
+	vn := (g.ho*wph + 7) &^ 7
+	vout := rt.buf(1, vn+8)
+	taps := g.kh * g.kw
+	var offs [64]int
+	offv := offs[:0]
+	if taps > len(offs) {
+		offv = make([]int, 0, taps)
+	}
+	for ky := 0; ky < g.kh; ky++ {
+		for kx := 0; kx < g.kw; kx++ {
+			p := (ky%s)*s + kx%s
+			offv = append(offv, 4*(p*phase+(ky/s)*wph+kx/s))
+		}
+	}
+	plane, oplane := g.h*g.w, g.ho*g.wo
+	// Every plane writes the same interior cells: the padding, cleared
+	// once, stays zero.
+	clear(ph)
+	// Where each column phase q starts: its first input column and the
+	// offset of that column in the phase (the same for every row).
+	var px0, dst0 [8]int
+	for q := 0; q < s && s > 1; q++ {
+		px0[q] = (q - g.pl%s + s) % s
+		dst0[q] = q*phase + (px0[q]+g.pl)/s
+	}
+	for c := 0; c < g.n*g.cin; c++ {
+		ch := c % g.cin
+		src := x[c*plane:]
+		for y := 0; y < g.h; y++ {
+			py := y + g.pt
+			row := src[y*g.w : (y+1)*g.w]
+			if s == 1 {
+				copy(ph[py*wph+g.pl:], row)
+				continue
+			}
+			base := (py%s)*s*phase + (py/s)*wph
+			for q := 0; q < s; q++ { // the columns of phase (px mod s) = q
+				d := ph[base+dst0[q]:]
+				for j, xx := 0, px0[q]; xx < g.w; j, xx = j+1, xx+s {
+					d[j] = row[xx]
+				}
+			}
+		}
+		var bv float32
+		if bias != nil {
+			bv = bias[ch]
+		}
+		dwTaps(vout[:vn], ph, offv, w[ch*taps:(ch+1)*taps], bv, g.lo, g.hi)
+		out := dst[c*oplane:]
+		for y := 0; y < g.ho; y++ {
+			copy(out[y*g.wo:(y+1)*g.wo], vout[y*wph:])
+		}
+	}
+}
+
+// dwTapsGo is dwTaps in plain Go: dst[j] = clamp(bias + Σ_t w[t]·src[j +
+// offs[t]/4]) (offsets in bytes, like the assembly's).
+func dwTapsGo(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+	for j := range dst {
+		dst[j] = bias
+	}
+	for t, off := range offs {
+		s := src[off/4:][:len(dst)]
+		wt := w[t]
+		for j, v := range s {
+			dst[j] += wt * v
+		}
+	}
+	for j, v := range dst {
+		dst[j] = min(max(v, lo), hi)
+	}
+}
+
+func biasClipGo(x []float32, b, lo, hi float32) {
+	for j, v := range x {
+		x[j] = min(max(v+b, lo), hi)
+	}
+}
+
+// --- pooling ---
+
+func buildGlobalAvgPool(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
+	x := ins[0].shape
+	if len(x) != 4 {
+		return nil, b.errf("want a 4-D input, got %v", x)
+	}
+	plane := x[2] * x[3]
+	v, err := b.kernelOp([]int{x[0], x[1], 1, 1}, n.GetInput()[:1], ins[:1], func(_ *runtime, dst []float32, src [][]float32) {
+		for c := range dst {
+			var s float32
+			for _, v := range src[0][c*plane : (c+1)*plane] {
+				s += v
+			}
+			dst[c] = s / float32(plane)
+		}
+	})
+	return []*value{v}, err
+}
+
+func buildPool(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
+	x := ins[0].shape
+	if len(x) != 4 {
+		return nil, b.errf("want a 4-D input, got %v", x)
+	}
+	g := &convGeom{n: x[0], cin: x[1], h: x[2], w: x[3], cout: x[1]}
+	if attr(n, "kernel_shape") == nil {
+		return nil, b.errf("kernel_shape is required")
+	}
+	if err := b.windows(n, g, attrInt(n, "ceil_mode", 0) != 0); err != nil {
+		return nil, err
+	}
+	isMax := n.GetOpType() == "MaxPool"
+	inclPad := attrInt(n, "count_include_pad", 0) != 0
+	if isMax && len(n.GetOutput()) > 1 && n.GetOutput()[1] != "" {
+		return nil, b.errf("the Indices output of MaxPool is not supported")
+	}
+	v, err := b.kernelOp([]int{g.n, g.cin, g.ho, g.wo}, n.GetInput()[:1], ins[:1], func(_ *runtime, dst []float32, src [][]float32) {
+		pool(g, dst, src[0], isMax, inclPad)
+	})
+	return []*value{v}, err
+}
+
+// pool takes the max or mean of each window; a mean divides by the
+// window's cells inside the image, or inside image and pads with inclPad.
+func pool(g *convGeom, dst, x []float32, isMax, inclPad bool) {
+	plane, oplane := g.h*g.w, g.ho*g.wo
+	for c := 0; c < g.n*g.cin; c++ {
+		src := x[c*plane : (c+1)*plane]
+		out := dst[c*oplane : (c+1)*oplane]
+		for oy := 0; oy < g.ho; oy++ {
+			y0 := oy*g.sh - g.pt
+			y1 := min(y0+g.kh, g.h)
+			for ox := 0; ox < g.wo; ox++ {
+				x0 := ox*g.sw - g.pl
+				x1 := min(x0+g.kw, g.w)
+				acc := float32(math.Inf(-1))
+				if !isMax {
+					acc = 0
+				}
+				for y := max(y0, 0); y < y1; y++ {
+					for xx := max(x0, 0); xx < x1; xx++ {
+						if v := src[y*g.w+xx]; isMax {
+							acc = max(acc, v)
+						} else {
+							acc += v
+						}
+					}
+				}
+				if !isMax {
+					cnt := (y1 - max(y0, 0)) * (x1 - max(x0, 0))
+					if inclPad {
+						cnt = (min(y0+g.kh, g.h+g.pb) - y0) * (min(x0+g.kw, g.w+g.pr) - x0)
+					}
+					acc /= float32(cnt)
+				}
+				out[oy*g.wo+ox] = acc
+			}
+		}
+	}
+}
+
+// --- resize ---
+
+func buildResize(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
+	x := ins[0].shape
+	if len(x) != 4 {
+		return nil, b.errf("want a 4-D input, got %v", x)
+	}
+	if mode := attrString(n, "mode", "nearest"); mode != "nearest" {
+		return nil, b.errf("mode %q is not supported (only nearest)", mode)
+	}
+	coord := attrString(n, "coordinate_transformation_mode", "half_pixel")
+	round := attrString(n, "nearest_mode", "round_prefer_floor")
+	if b.m.Opset < 11 { // Resize-10 and Upsample: asymmetric, floor
+		coord, round = "asymmetric", "floor"
+	}
+	var scales []float32
+	var sizes []int
+	var err error
+	scaleIn := 1
+	if b.m.Opset >= 11 {
+		scaleIn = 2
+		if sizes, err = b.constInts(ins, 3); err != nil {
+			return nil, err
+		}
+	}
+	if len(sizes) == 0 && scaleIn < len(ins) && ins[scaleIn] != nil {
+		c := ins[scaleIn].c
+		if c == nil || c.f == nil {
+			return nil, b.errf("scales must be a float constant")
+		}
+		scales = c.f
+	}
+	out := make([]int, 4)
+	scale := make([]float64, 4)
+	for k := range out {
+		switch {
+		case len(sizes) == 4:
+			out[k] = sizes[k]
+			scale[k] = float64(out[k]) / float64(x[k])
+		case len(scales) == 4:
+			scale[k] = float64(scales[k])
+			out[k] = int(math.Floor(float64(x[k]) * scale[k]))
+		default:
+			return nil, b.errf("needs 4 scales or 4 sizes")
+		}
+	}
+	if out[0] != x[0] || out[1] != x[1] {
+		return nil, b.errf("resizing the batch or channel axis is not supported")
+	}
+	src := func(o, in, outN int, sc float64) (int, error) {
+		var f float64
+		switch coord {
+		case "asymmetric":
+			f = float64(o) / sc
+		case "half_pixel":
+			f = (float64(o)+0.5)/sc - 0.5
+		case "pytorch_half_pixel":
+			if outN > 1 {
+				f = (float64(o)+0.5)/sc - 0.5
+			}
+		case "align_corners":
+			if outN > 1 {
+				f = float64(o) * float64(in-1) / float64(outN-1)
+			}
+		case "tf_half_pixel_for_nearest":
+			f = (float64(o) + 0.5) / sc
+		default:
+			return 0, b.errf("coordinate_transformation_mode %q is not supported", coord)
+		}
+		var r float64
+		switch round {
+		case "floor":
+			r = math.Floor(f)
+		case "ceil":
+			r = math.Ceil(f)
+		case "round_prefer_floor":
+			r = math.Ceil(f - 0.5)
+		case "round_prefer_ceil":
+			r = math.Floor(f + 0.5)
+		default:
+			return 0, b.errf("nearest_mode %q is not supported", round)
+		}
+		return min(max(int(r), 0), in-1), nil
+	}
+	ys, xs := make([]int, out[2]), make([]int, out[3])
+	for o := range ys {
+		if ys[o], err = src(o, x[2], out[2], scale[2]); err != nil {
+			return nil, err
+		}
+	}
+	for o := range xs {
+		if xs[o], err = src(o, x[3], out[3], scale[3]); err != nil {
+			return nil, err
+		}
+	}
+	v, err := b.kernelOp(out, n.GetInput()[:1], ins[:1], func(_ *runtime, dst []float32, s [][]float32) {
+		plane, oplane := x[2]*x[3], out[2]*out[3]
+		for c := 0; c < x[0]*x[1]; c++ {
+			in := s[0][c*plane:]
+			o := dst[c*oplane:]
+			for y, sy := range ys {
+				row := in[sy*x[3]:]
+				for xx, sx := range xs {
+					o[y*out[3]+xx] = row[sx]
+				}
+			}
+		}
+	})
+	return []*value{v}, err
+}

@@ -1,0 +1,19 @@
+// Package onnx imports ONNX models (pretrained face recognisers and
+// detectors) and runs them on the engine's own kernels inside a gorgonia
+// graph, in pure Go.
+//
+// It owns: reading a .onnx file (protobuf types generated from the official
+// schema, in onnxpb), its weights as named nn.Params (shared by every graph
+// built from the model, so a trainer can update them and the ModelProto can
+// be written back), the operators of insightface-style recognisers and of
+// the SCRFD detector, and Runner: one compiled graph for a fixed batch and
+// input size.
+//
+// Each ONNX node becomes one custom gorgonia op whose output buffer comes
+// from a per-runner pool and goes back to it once its last reader has run,
+// so an inference graph holds only its live activations. Shape arithmetic
+// (Shape, Gather, Unsqueeze, Concat, Slice on shapes) is folded at build
+// time: the input size is fixed when a Runner is built.
+//
+// It must not import sessions, tui or plots (engine/deps_test.go).
+package onnx

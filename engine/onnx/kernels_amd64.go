@@ -1,0 +1,42 @@
+//go:build !noasm
+
+package onnx
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 is fixed at start-up and only read after: the depthwise and
+// epilogue loops run as AVX2+FMA assembly where the CPU has it (the
+// importer's speed bottleneck: Go does not vectorise these loops).
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func dwTapsAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps int, bias, lo, hi float32)
+
+//go:noescape
+func biasClipAVX2(x *float32, n int, b, lo, hi float32)
+
+// dwTaps sets dst[j] = clamp(bias + Σ_t w[t]·src[j + offs[t]/4], lo, hi).
+// src must hold every element read: len(dst) past the largest offset.
+func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+	if !useAVX2 || len(dst)%8 != 0 || len(offs) == 0 {
+		dwTapsGo(dst, src, offs, w, bias, lo, hi)
+		return
+	}
+	last := 0
+	for _, o := range offs {
+		last = max(last, o/4)
+	}
+	_ = src[last+len(dst)-1] // the assembly reads this far: fail here, not there
+	dwTapsAVX2(&dst[0], len(dst), &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
+}
+
+// biasClip sets x[j] = clamp(x[j] + b, lo, hi).
+func biasClip(x []float32, b, lo, hi float32) {
+	n8 := len(x) &^ 7
+	if useAVX2 && n8 > 0 {
+		biasClipAVX2(&x[0], n8, b, lo, hi)
+		biasClipGo(x[n8:], b, lo, hi)
+		return
+	}
+	biasClipGo(x, b, lo, hi)
+}

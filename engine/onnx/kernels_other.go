@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package onnx
+
+func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
+	dwTapsGo(dst, src, offs, w, bias, lo, hi)
+}
+
+func biasClip(x []float32, b, lo, hi float32) { biasClipGo(x, b, lo, hi) }
