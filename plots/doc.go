@@ -17,20 +17,18 @@
 // # Reading events
 //
 // Event logs are append-only, so a run that was resumed from a checkpoint
-// records the steps after that checkpoint twice. When a point's step goes
-// back within a phase, or right after a start event, the later records win:
-// the earlier points, knob changes and evaluations at or after that step are
-// dropped, as TensorBoard does with purged steps. A step that goes back at a
-// change of phase is read as a per-phase step counter instead and the new
-// phase is drawn after the old one; epochs that restart per phase are
-// handled the same way, so the x axis always runs forward.
+// records the steps after that checkpoint twice. Which records survive is
+// engine.Timeline's rule, the same one the session store and the TUI use:
+// a start event at step S supersedes what was logged before it after S.
+// The engine counts epochs per phase; an epoch (or step) that goes back at
+// a change of phase is read as such a counter and the new phase is drawn
+// after the old one, so the x axis always runs forward.
 //
 // # Smoothing and decimation
 //
-// Smoothing is the TensorBoard exponential moving average with the same
-// start-up debiasing, so curves match what users saw there. It restarts at
-// each phase change, because a loss term can change meaning between the
-// teacher and student phases and an average over both describes neither.
+// Smoothing is engine.SmoothSegments, the TensorBoard exponential moving
+// average with its start-up debiasing, restarted at each phase change; the
+// TUI's charts use the same function, so `x` exports the curve on screen.
 // Evaluations, ROC/CMC curves and histograms are never smoothed.
 //
 // Long runs have about 100k points per series, far more than a figure has

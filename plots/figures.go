@@ -147,7 +147,7 @@ func (b *builder) addTime(f *figure, r int, metric, group string) {
 	if len(xs) == 0 {
 		return
 	}
-	sm := smoothSegments(ys, segs, b.opt.Smooth)
+	sm := engine.SmoothSegments(ys, segs, b.opt.Smooth)
 	idx := decimateSegs(xs, segs, sm)
 	f.series = append(f.series, &series{run: r, key: metric, group: group, kind: kindLine,
 		xs: pick(xs, idx), ys: pick(sm, idx), segs: pickInt(segs, idx), rawXs: xs, rawYs: ys})
@@ -189,7 +189,7 @@ func (b *builder) margins(f *figure) {
 		if len(xs) == 0 {
 			continue
 		}
-		sm := smoothSegments(ys, segs, b.opt.Smooth)
+		sm := engine.SmoothSegments(ys, segs, b.opt.Smooth)
 		// The spread is read at the same points as the mean; points without
 		// it get no band rather than a made-up one.
 		var bx, bm, sdev, rlo, rhi []float64
@@ -207,8 +207,8 @@ func (b *builder) margins(f *figure) {
 			}
 		}
 		if len(bx) > 0 {
-			ssd := smoothSegments(sdev, bsegs, b.opt.Smooth)
-			smm := smoothSegments(bm, bsegs, b.opt.Smooth)
+			ssd := engine.SmoothSegments(sdev, bsegs, b.opt.Smooth)
+			smm := engine.SmoothSegments(bm, bsegs, b.opt.Smooth)
 			var blo, bhi []float64
 			for i := range bx {
 				blo = append(blo, smm[i]-ssd[i])

@@ -19,58 +19,6 @@ import (
 	"github.com/ccface/ccface/engine"
 )
 
-func TestSmooth(t *testing.T) {
-	nan, inf := math.NaN(), math.Inf(1)
-	for _, c := range []struct {
-		name string
-		in   []float64
-		w    float64
-		want []float64
-	}{
-		{"weight 0 is raw", []float64{3, 1, 2}, 0, []float64{3, 1, 2}},
-		{"negative weight is raw", []float64{3, 1}, -0.5, []float64{3, 1}},
-		{"NaN weight is raw", []float64{3, 1}, nan, []float64{3, 1}},
-		{"empty", nil, 0.6, []float64{}},
-		// Debiasing: the first value is itself, not (1-w)*x.
-		{"first value kept", []float64{10}, 0.9, []float64{10}},
-		{"constant stays constant", []float64{2, 2, 2, 2}, 0.6, []float64{2, 2, 2, 2}},
-		// s1 = 0.5*0 → 0/(1-0.5) = 0; s2 = 0.5*0 + 0.5*1 = 0.5 → 0.5/(1-0.25).
-		{"step", []float64{0, 1}, 0.5, []float64{0, 2.0 / 3}},
-		// s3 = 0.5*0.5 + 0.5*1 = 0.75 → 0.75/(1-0.125).
-		{"three", []float64{0, 1, 1}, 0.5, []float64{0, 2.0 / 3, 0.75 / 0.875}},
-		// Non-finite values pass through and do not enter the average.
-		{"non-finite skipped", []float64{2, nan, inf, 4}, 0.5, []float64{2, nan, inf, 2.5 / 0.75}},
-		{"weight capped below 1", []float64{5, 7}, 1.5, []float64{5, (0.999*0.001*5 + 0.001*7) / (1 - 0.999*0.999)}},
-	} {
-		got := Smooth(c.in, c.w)
-		if len(got) != len(c.want) {
-			t.Fatalf("%s: len %d, want %d", c.name, len(got), len(c.want))
-		}
-		for i := range got {
-			g, w := got[i], c.want[i]
-			if math.IsNaN(w) && math.IsNaN(g) || g == w || math.Abs(g-w) < 1e-12 {
-				continue
-			}
-			t.Errorf("%s: [%d] = %v, want %v", c.name, i, g, w)
-		}
-	}
-	in := []float64{1, 2}
-	Smooth(in, 0.5)
-	if in[0] != 1 || in[1] != 2 {
-		t.Error("Smooth changed its input")
-	}
-}
-
-func TestSmoothRestartsAtPhase(t *testing.T) {
-	got := smoothSegments([]float64{0, 0, 10, 10}, []int{1, 1, 2, 2}, 0.9)
-	want := []float64{0, 0, 10, 10}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-9 {
-			t.Fatalf("got %v, want %v: the average must not carry across a phase change", got, want)
-		}
-	}
-}
-
 func TestDecimateKeepsShape(t *testing.T) {
 	n := 100_000
 	xs, ys := make([]float64, n), make([]float64, n)
@@ -407,7 +355,7 @@ func TestOnlyAndOverwrite(t *testing.T) {
 
 // TestResumeReplacesReplayedSteps reads a log where the run was killed at
 // step 150 and resumed from a checkpoint at step 100: the second records of
-// steps 100..150 win and a knob change logged before the crash is gone.
+// steps 101..150 win and a knob change logged before the crash is gone.
 func TestResumeReplacesReplayedSteps(t *testing.T) {
 	pt := func(s int, v float64) engine.Event {
 		return engine.Event{Kind: engine.KindPoint, Step: int64(s), Phase: engine.PhaseTeacher, Values: map[string]float64{engine.MLoss: v}}
@@ -427,7 +375,7 @@ func TestResumeReplacesReplayedSteps(t *testing.T) {
 		engine.Event{Kind: engine.KindPhase, Step: 100, Phase: engine.PhaseTeacher})
 	// A resume may replay the knob history up to the checkpoint.
 	evs = append(evs, engine.Event{Kind: engine.KindHyper, Step: 90, Knob: "lr", Old: "0.1", New: "0.05"})
-	for s := 100; s <= 200; s++ {
+	for s := 101; s <= 200; s++ {
 		evs = append(evs, pt(s, 2))
 	}
 	rd := readRun("r", evs, false)
@@ -438,7 +386,7 @@ func TestResumeReplacesReplayedSteps(t *testing.T) {
 		if p.step != int64(i+1) {
 			t.Fatalf("point %d has step %d", i, p.step)
 		}
-		if want := map[bool]float64{true: 1, false: 2}[p.step < 100]; p.values[engine.MLoss] != want {
+		if want := map[bool]float64{true: 1, false: 2}[p.step <= 100]; p.values[engine.MLoss] != want {
 			t.Fatalf("step %d = %v, want %v", p.step, p.values[engine.MLoss], want)
 		}
 	}
@@ -592,5 +540,50 @@ func TestDashesNeverRepeat(t *testing.T) {
 			t.Fatalf("dash patterns %d and %d are both %s", j, i, k)
 		}
 		seen[k] = i
+	}
+}
+
+// TestReadFollowsTimeline: the figures keep exactly the records
+// engine.Timeline keeps, including a resume that was stopped before its
+// first new step (the killed run's steps after the checkpoint are gone,
+// though no new point replaced them) and an evaluation the crash lost.
+func TestReadFollowsTimeline(t *testing.T) {
+	pt := func(s int) engine.Event {
+		return engine.Event{Kind: engine.KindPoint, Step: int64(s), Phase: engine.PhaseTeacher, Values: map[string]float64{engine.MLoss: float64(s)}}
+	}
+	ev := func(s int) engine.Event {
+		return engine.Event{Kind: engine.KindEval, Step: int64(s), Values: map[string]float64{"hr.rank1": 0.5}}
+	}
+	var evs []engine.Event
+	evs = append(evs, engine.Event{Kind: engine.KindStart})
+	for s := 1; s <= 150; s++ {
+		evs = append(evs, pt(s))
+		if s%50 == 0 {
+			evs = append(evs, ev(s))
+		}
+	}
+	evs = append(evs, engine.Event{Kind: engine.KindStart, Step: 100, Phase: engine.PhaseTeacher},
+		engine.Event{Kind: engine.KindDone, Step: 100})
+	kept, _ := engine.Timeline(evs)
+	var want, wantEvals []int64
+	for _, e := range kept {
+		switch e.Kind {
+		case engine.KindPoint:
+			want = append(want, e.Step)
+		case engine.KindEval:
+			wantEvals = append(wantEvals, e.Step)
+		}
+	}
+	rd := readRun("r", evs, false)
+	var got, gotEvals []int64
+	for _, p := range rd.points {
+		got = append(got, p.step)
+	}
+	for _, e := range rd.evals {
+		gotEvals = append(gotEvals, e.step)
+	}
+	if !slices.Equal(got, want) || !slices.Equal(gotEvals, wantEvals) {
+		t.Fatalf("read points %d..%d and evals %v; Timeline keeps points %d..%d and evals %v",
+			got[0], got[len(got)-1], gotEvals, want[0], want[len(want)-1], wantEvals)
 	}
 }

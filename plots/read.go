@@ -36,43 +36,39 @@ type marker struct {
 	key   string // identity for dropping duplicates replayed by a resume
 	seg   int
 	raw   engine.Event
-	order int
 }
 
 // record is an event kept whole (evaluations, curves) with its x.
 type record struct {
-	step  int64
-	x     float64
-	seg   int
-	ev    engine.Event
-	order int
+	step int64
+	x    float64
+	seg  int
+	ev   engine.Event
 }
 
 // frame tracks where a run's x axis stands while events are read, so
-// resumed steps replace earlier ones and per-phase counters run on.
+// per-phase counters run on.
 type frame struct {
-	seg        int
-	offStep    []int64 // per segment, added to Step
-	offEpoch   []float64
-	lastStep   int64 // last kept point, offsets applied
-	lastEpoch  float64
-	lastPhase  string
-	havePoint  bool
-	phase      string // from the last phase event
-	startSeen  bool   // a start event came after the last point
-	startOrder int    // event index of that start event
+	seg       int
+	offStep   []int64 // per segment, added to Step
+	offEpoch  []float64
+	lastStep  int64 // last kept point, offsets applied
+	lastEpoch float64
+	lastPhase string
+	havePoint bool
+	phase     string // from the last phase event
 }
 
-// readRun turns a run's event log into runData. See the package doc for how
-// resumed steps and per-phase counters are read.
+// readRun turns a run's event log into runData: the events that survive
+// resumes (engine.Timeline), on an x axis that runs forward. See the
+// package doc.
 func readRun(name string, events []engine.Event, epochX bool) *runData {
 	rd := &runData{name: name, epochX: epochX}
 	fr := frame{offStep: []int64{0}, offEpoch: []float64{0}}
-	for i, ev := range events {
+	events, _ = engine.Timeline(events)
+	for _, ev := range events {
 		switch ev.Kind {
 		case engine.KindStart:
-			fr.startSeen = true
-			fr.startOrder = i
 			if ev.Phase != "" {
 				fr.phase = ev.Phase
 			}
@@ -88,81 +84,48 @@ func readRun(name string, events []engine.Event, epochX bool) *runData {
 			fr.phase = ev.Phase
 			if ev.Phase != "" && ev.Phase != engine.PhaseDone {
 				rd.markers = append(rd.markers, marker{step: ev.Step, label: ev.Phase, phase: true,
-					key: "phase " + ev.Phase, seg: fr.seg, raw: ev, order: i})
+					key: "phase " + ev.Phase, seg: fr.seg, raw: ev})
 			}
 		case engine.KindHyper:
 			rd.markers = append(rd.markers, marker{step: ev.Step, label: knobLabel(ev), key: "knob " + ev.Knob + " " + ev.Old + " " + ev.New,
-				seg: fr.seg, raw: ev, order: i})
+				seg: fr.seg, raw: ev})
 		case engine.KindPoint:
-			rd.addPoint(&fr, ev, i)
+			rd.addPoint(&fr, ev)
 		}
 		if ev.Kind == engine.KindEval {
-			rd.evals = append(rd.evals, record{step: ev.Step, seg: fr.seg, ev: ev, order: i})
+			rd.evals = append(rd.evals, record{step: ev.Step, seg: fr.seg, ev: ev})
 		}
 		if len(ev.Curves) > 0 {
-			rd.curves = append(rd.curves, record{step: ev.Step, seg: fr.seg, ev: ev, order: i})
+			rd.curves = append(rd.curves, record{step: ev.Step, seg: fr.seg, ev: ev})
 		}
 	}
 	rd.finish(&fr)
 	return rd
 }
 
-// addPoint appends a point event, first deciding whether a step that went
-// back is a resume (drop what it replaces) or a new phase's own counter
-// (shift the new phase after the old one).
-func (rd *runData) addPoint(fr *frame, ev engine.Event, order int) {
+// addPoint appends a point event. A step or epoch that goes back at a
+// change of phase is the new phase's own counter (the engine counts epochs
+// per phase): the new phase is shifted after the old one.
+func (rd *runData) addPoint(fr *frame, ev engine.Event) {
 	phase := ev.Phase
 	if phase == "" {
 		phase = fr.phase
 	}
 	s := ev.Step + fr.offStep[fr.seg]
 	e := ev.Epoch + fr.offEpoch[fr.seg]
-	if fr.havePoint {
-		newCounter := phase != fr.lastPhase && !fr.startSeen
-		if newCounter && s <= fr.lastStep {
+	if fr.havePoint && phase != fr.lastPhase {
+		if s <= fr.lastStep {
 			fr.offStep[fr.seg] = fr.lastStep - ev.Step + 1
 			s = ev.Step + fr.offStep[fr.seg]
 		}
-		if newCounter && e < fr.lastEpoch {
+		if e < fr.lastEpoch {
 			fr.offEpoch[fr.seg] = fr.lastEpoch
 			e = ev.Epoch + fr.offEpoch[fr.seg]
-		}
-		if s <= fr.lastStep {
-			before := order
-			if fr.startSeen {
-				before = fr.startOrder
-			}
-			rd.purge(fr, s, before)
 		}
 	}
 	rd.points = append(rd.points, point{step: s, x: e, seg: fr.seg, values: ev.Values})
 	fr.lastStep, fr.lastEpoch, fr.lastPhase = s, e, phase
 	fr.havePoint = true
-	fr.startSeen = false
-}
-
-// purge drops points at or after step s, and the knob changes and
-// evaluations at or after s that were logged before event index before: a
-// resumed run logs those steps again, and its later records are the truth.
-func (rd *runData) purge(fr *frame, s int64, before int) {
-	keep := rd.points[:0]
-	for _, p := range rd.points {
-		if p.step < s {
-			keep = append(keep, p)
-		}
-	}
-	rd.points = keep
-	adj := func(step int64, seg int) int64 { return step + fr.offStep[seg] }
-	rd.markers = slices.DeleteFunc(rd.markers, func(m marker) bool {
-		return m.order < before && adj(m.step, m.seg) >= s
-	})
-	drop := func(r record) bool { return r.order < before && adj(r.step, r.seg) >= s }
-	rd.evals = slices.DeleteFunc(rd.evals, drop)
-	rd.curves = slices.DeleteFunc(rd.curves, drop)
-	if len(rd.points) > 0 {
-		last := rd.points[len(rd.points)-1]
-		fr.lastStep, fr.lastEpoch = last.step, last.x
-	}
 }
 
 // finish puts markers and records on the final x axis and drops duplicate

@@ -239,35 +239,11 @@ func scanEvents(r io.Reader, path string, fn func(line []byte, lineNo int) error
 	return nil
 }
 
-// Timeline returns the events that make up a session's history. A KindStart
-// event at step S marks a run resumed from its checkpoint at S: events
-// logged earlier with steps after S belong to a run that was killed, were
-// lost with it, and are returned as superseded (in log order). The engine
-// may re-apply superseded KindHyper events, which the crash lost.
+// Timeline returns the events that make up a session's history and those
+// superseded by a resume; the rule is engine.Timeline, shared with the
+// figures and the TUI.
 func Timeline(events []engine.Event) (kept, superseded []engine.Event) {
-	ceiling := int64(math.MaxInt64)
-	keep := make([]bool, len(events))
-	n := 0
-	for i := len(events) - 1; i >= 0; i-- {
-		e := &events[i]
-		if e.Step > ceiling {
-			continue
-		}
-		keep[i] = true
-		n++
-		if e.Kind == engine.KindStart && e.Step < ceiling {
-			ceiling = e.Step
-		}
-	}
-	kept = make([]engine.Event, 0, n)
-	for i, e := range events {
-		if keep[i] {
-			kept = append(kept, e)
-		} else {
-			superseded = append(superseded, e)
-		}
-	}
-	return kept, superseded
+	return engine.Timeline(events)
 }
 
 // marshalEvent encodes e as one JSON line (without the newline). Non-finite
