@@ -139,9 +139,8 @@ func renderCharts(st styles, s *store, specs []chartSpec, rows []int, w int, o c
 			i := t.from(stepLo)
 			d.xs = t.xs(i, o.byEpoch)
 			d.ys = t.val[i:]
-			if o.smooth && !spec.eval {
-				// Smooth the whole track, then cut: zooming must not change the curve.
-				d.ys = ema(t.val, o.weight)[i:]
+			if !spec.eval {
+				d.ys = smoothed(t, i, o)
 			}
 			data = append(data, d)
 		}

@@ -331,6 +331,7 @@ func (m *Model) ingest(batch []engine.Event) (ended bool) {
 		case engine.KindPhase:
 			m.run.phase = e.Phase
 			m.run.rate = nil // a new phase runs at its own speed
+			m.data.enterPhase(e.Phase)
 			m.data.mark(e, true)
 			m.addLog(e.Time, logPhase, fmt.Sprintf("phase %s @step %d", e.Phase, e.Step))
 		case engine.KindHyper:

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,18 +32,18 @@ type overlay struct {
 	data *store
 }
 
-// foldOverlays folds recorded events into tracks. A KindStart event at
-// step S (a run resumed from its checkpoint at S) drops the points after S
-// folded so far: they belong to a run that was killed and are superseded,
-// as sessions.Timeline has it, so the curve never folds back on itself.
+// foldOverlays folds recorded events into tracks: those that survive
+// resumes (engine.Timeline, as the session store and the figures read a
+// log), so the curve never folds back on itself.
 func foldOverlays(ovs []Overlay) []*overlay {
 	out := make([]*overlay, 0, len(ovs))
 	for _, o := range ovs {
 		s := newStore()
-		for _, e := range o.Events {
+		kept, _ := engine.Timeline(o.Events)
+		for _, e := range kept {
 			switch e.Kind {
-			case engine.KindStart:
-				s.rewind(e.Step)
+			case engine.KindPhase:
+				s.enterPhase(e.Phase)
 			case engine.KindPoint:
 				s.point(e)
 			case engine.KindEval:
@@ -54,16 +53,6 @@ func foldOverlays(ovs []Overlay) []*overlay {
 		out = append(out, &overlay{name: o.Name, data: s})
 	}
 	return out
-}
-
-// rewind drops every point after step.
-func (s *store) rewind(step int64) {
-	for _, m := range []map[string]*track{s.points, s.evals} {
-		for _, t := range m {
-			i := sort.Search(len(t.step), func(i int) bool { return t.step[i] > float64(step) })
-			t.step, t.epoch, t.val = t.step[:i], t.epoch[:i], t.val[:i]
-		}
-	}
 }
 
 // span is the step range of an overlay's points, for the log line.
@@ -135,8 +124,8 @@ func overlaySeries(s *store, spec chartSpec, stepLo, lo, hi float64, o chartOpts
 			i := t.from(stepLo)
 			xs := t.xs(i, o.byEpoch)
 			ys := t.val[i:]
-			if o.smooth && !spec.eval {
-				ys = ema(t.val, o.weight)[i:]
+			if !spec.eval {
+				ys = smoothed(t, i, o)
 			}
 			j := len(xs)
 			for j > 0 && xs[j-1] > hi {

@@ -19,13 +19,14 @@ type track struct {
 	step  []float64
 	epoch []float64
 	val   []float64
+	seg   []int   // phase segment of each point: smoothing restarts where it changes
 	last  float64 // latest value as reported, NaN and Inf included (not charted)
 	set   bool    // last holds a value
 }
 
 // add appends a point. Non-finite values (a diverged loss) are remembered as
 // the latest value but not charted: one Inf would flatten every chart scale.
-func (t *track) add(step, epoch, v float64) {
+func (t *track) add(step, epoch, v float64, seg int) {
 	t.last, t.set = v, true
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
@@ -36,11 +37,14 @@ func (t *track) add(step, epoch, v float64) {
 	t.step = append(t.step, step)
 	t.epoch = append(t.epoch, epoch)
 	t.val = append(t.val, v)
+	t.seg = append(t.seg, seg)
 }
 
 // compact averages the older half of the points pairwise, in place. Repeated
 // compaction makes resolution fall off geometrically with age; the first and
-// last points are kept as they are, so the x range does not move.
+// last points are kept as they are, so the x range does not move. A pair
+// across a phase change takes the later phase, as its rounded step does
+// when an export rebuilds the point (store.events).
 func (t *track) compact() {
 	n := len(t.val)
 	end := 1 + ((n / 2) &^ 1) // merge [1, end); point 0 stays so the x axis still starts where the run did
@@ -49,13 +53,15 @@ func (t *track) compact() {
 		t.step[j] = (t.step[i] + t.step[i+1]) / 2
 		t.epoch[j] = (t.epoch[i] + t.epoch[i+1]) / 2
 		t.val[j] = (t.val[i] + t.val[i+1]) / 2
+		t.seg[j] = t.seg[i+1]
 		j++
 	}
 	copy(t.step[j:], t.step[end:n])
 	copy(t.epoch[j:], t.epoch[end:n])
 	copy(t.val[j:], t.val[end:n])
+	copy(t.seg[j:], t.seg[end:n])
 	j += n - end
-	t.step, t.epoch, t.val = t.step[:j], t.epoch[:j], t.val[:j]
+	t.step, t.epoch, t.val, t.seg = t.step[:j], t.epoch[:j], t.val[:j], t.seg[:j]
 }
 
 // from returns the index of the first point at or after step lo; steps are
@@ -77,6 +83,7 @@ func (t *track) clone() *track {
 	c.step = append([]float64(nil), t.step...)
 	c.epoch = append([]float64(nil), t.epoch...)
 	c.val = append([]float64(nil), t.val...)
+	c.seg = append([]int(nil), t.seg...)
 	return &c
 }
 
@@ -94,6 +101,8 @@ type store struct {
 	markers []marker          // every knob change and phase start, never decimated
 	life    []engine.Event    // lifecycle events, for export; curves only on the latest eval
 	lastEp  float64           // epoch of the newest point, to place eval points
+	phase   string            // the phase in effect, from phase events
+	seg     int               // counts phase changes: the segment of new points
 	version uint64            // bumped whenever chart data changes
 	// overlays are other sessions' recorded runs, folded once at New and
 	// never changed (see overlay.go); snapshots and exports leave them out.
@@ -119,7 +128,7 @@ func (s *store) point(e engine.Event) {
 		if k == engine.MTotalSteps {
 			continue
 		}
-		s.trackOf(s.points, k).add(float64(e.Step), e.Epoch, v)
+		s.trackOf(s.points, k).add(float64(e.Step), e.Epoch, v, s.seg)
 	}
 	s.lastEp = e.Epoch
 	s.version++
@@ -128,7 +137,7 @@ func (s *store) point(e engine.Event) {
 // eval folds an eval event's values into the eval tracks.
 func (s *store) eval(e engine.Event) {
 	for k, v := range e.Values {
-		s.trackOf(s.evals, k).add(float64(e.Step), e.Epoch, v)
+		s.trackOf(s.evals, k).add(float64(e.Step), e.Epoch, v, s.seg)
 	}
 	s.version++
 }
@@ -151,6 +160,26 @@ func (s *store) keep(e engine.Event) {
 func (s *store) mark(e engine.Event, phase bool) {
 	s.markers = append(s.markers, marker{step: float64(e.Step), epoch: e.Epoch, phase: phase})
 	s.version++
+}
+
+// enterPhase starts a new smoothing segment when the phase changes; a
+// resumed run announcing the phase it is already in is no change. The
+// figures (plots) cut their segments at the same events.
+func (s *store) enterPhase(phase string) {
+	if phase != s.phase {
+		s.phase = phase
+		s.seg++
+	}
+}
+
+// smoothed returns t's values from index i on as the charts draw them:
+// with o.smooth, the shared engine.SmoothSegments over the whole track,
+// then cut, so zooming does not change the curve.
+func smoothed(t *track, i int, o chartOpts) []float64 {
+	if !o.smooth {
+		return t.val[i:]
+	}
+	return engine.SmoothSegments(t.val, t.seg, o.weight)[i:]
 }
 
 // snapshot copies what an export needs, so the export can run in a tea.Cmd
@@ -189,20 +218,5 @@ func (s *store) events() []engine.Event {
 	out = append(out, s.life...)
 	// Stable: lifecycle events keep their order and follow the points of their step.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Step < out[j].Step })
-	return out
-}
-
-// ema smooths ys with an exponential moving average of weight w (0 = raw),
-// seeded with the first value so the curve does not start from zero.
-func ema(ys []float64, w float64) []float64 {
-	out := make([]float64, len(ys))
-	if len(ys) == 0 {
-		return out
-	}
-	acc := ys[0]
-	for i, y := range ys {
-		acc = w*acc + (1-w)*y
-		out[i] = acc
-	}
 	return out
 }

@@ -12,7 +12,7 @@ func TestTrackCompactionBoundsMemory(t *testing.T) {
 	var tr track
 	const n = 1_000_000
 	for i := 1; i <= n; i++ {
-		tr.add(float64(i), float64(i)/100, float64(i%7))
+		tr.add(float64(i), float64(i)/100, float64(i%7), 0)
 	}
 	if len(tr.val) > trackCap || len(tr.step) != len(tr.val) || len(tr.epoch) != len(tr.val) {
 		t.Fatalf("lengths %d/%d/%d, want equal and ≤ %d", len(tr.step), len(tr.epoch), len(tr.val), trackCap)
@@ -45,30 +45,57 @@ func TestTrackCompactionBoundsMemory(t *testing.T) {
 
 func TestTrackSkipsNonFinite(t *testing.T) {
 	var tr track
-	tr.add(1, 0, 1)
-	tr.add(2, 0, math.NaN())
-	tr.add(3, 0, math.Inf(1))
+	tr.add(1, 0, 1, 0)
+	tr.add(2, 0, math.NaN(), 0)
+	tr.add(3, 0, math.Inf(1), 0)
 	if len(tr.val) != 1 || !math.IsInf(tr.last, 1) {
 		t.Errorf("vals %v last %v: want one charted point and last=+Inf", tr.val, tr.last)
 	}
 }
 
-func TestEMA(t *testing.T) {
-	cases := []struct {
-		in   []float64
-		w    float64
-		want []float64
-	}{
-		{nil, 0.6, []float64{}},
-		{[]float64{1, 2, 3}, 0, []float64{1, 2, 3}},
-		{[]float64{2, 2, 2}, 0.9, []float64{2, 2, 2}},
-		{[]float64{0, 10}, 0.5, []float64{0, 5}},
-		{[]float64{10, 0, 0}, 0.5, []float64{10, 5, 2.5}},
-	}
-	for _, c := range cases {
-		if got := ema(c.in, c.w); !slices.Equal(got, c.want) {
-			t.Errorf("ema(%v, %v) = %v, want %v", c.in, c.w, got, c.want)
+// The charts smooth as the figures do: the debiased EMA of
+// engine.SmoothSegments, restarted at a phase change (a resume announcing
+// the same phase is none), over the whole track and then cut by the zoom.
+func TestChartSmoothingIsTheFiguresOne(t *testing.T) {
+	s := newStore()
+	s.enterPhase(engine.PhaseTeacher)
+	var raw []float64
+	for i := int64(1); i <= 40; i++ {
+		if i == 21 {
+			s.enterPhase(engine.PhaseStudent)
 		}
+		if i == 31 {
+			s.enterPhase(engine.PhaseStudent) // resumed in the same phase
+		}
+		v := 10.0
+		if i > 20 {
+			v = 1
+		}
+		raw = append(raw, v)
+		s.point(engine.Event{Step: i, Values: map[string]float64{engine.MLoss: v}})
+	}
+	tr := s.points[engine.MLoss]
+	o := chartOpts{smooth: true, weight: 0.9}
+	got := smoothed(tr, 0, o)
+	// Restarted at step 21, the student's curve is its own values exactly;
+	// an average carried over from the teacher would still be far above 1.
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if !near(got[20], 1) || !near(got[39], 1) || !near(got[19], 10) {
+		t.Fatalf("smoothed %v: the average must restart at the phase change and only there", got)
+	}
+	segs := make([]int, 40)
+	for i := 20; i < 40; i++ {
+		segs[i] = 1
+	}
+	want := engine.SmoothSegments(raw, segs, 0.9)
+	if !slices.Equal(got, want) {
+		t.Fatalf("chart curve %v, want engine.SmoothSegments %v", got, want)
+	}
+	if cut := smoothed(tr, 25, o); !slices.Equal(cut, want[25:]) {
+		t.Fatalf("zoomed curve %v, want the full curve cut: %v", cut, want[25:])
+	}
+	if rawCut := smoothed(tr, 5, chartOpts{weight: 0.9}); !slices.Equal(rawCut, raw[5:]) {
+		t.Fatalf("smoothing off: %v", rawCut)
 	}
 }
 
