@@ -9,6 +9,7 @@ import (
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/plots"
 	"github.com/ccface/ccface/sessions"
+	"github.com/ccface/ccface/tui"
 )
 
 // cmdExport writes figures and their CSVs for one or more sessions; several
@@ -104,10 +105,15 @@ func report(w io.Writer, res plots.Result, dir string) {
 }
 
 // tuiExporter returns the TUI's export action: figures of this session's
-// events into its plots folder, as PNG.
-func tuiExporter(sess *sessions.Session) func([]engine.Event) (string, error) {
-	return func(events []engine.Event) (string, error) {
-		res, err := plots.Export([]plots.Run{{Name: runName(sess), Events: events}}, plots.Options{OutDir: sess.PlotsDir()})
+// events into its plots folder, as PNG, drawn as the charts were on screen
+// (smoothing, x axis, zoom).
+func tuiExporter(sess *sessions.Session) func([]engine.Event, tui.ExportView) (string, error) {
+	return func(events []engine.Event, view tui.ExportView) (string, error) {
+		opt := plots.Options{OutDir: sess.PlotsDir(), Smooth: view.Smooth, LastSteps: view.LastSteps}
+		if view.ByEpoch {
+			opt.XAxis = "epoch"
+		}
+		res, err := plots.Export([]plots.Run{{Name: runName(sess), Events: events}}, opt)
 		if err != nil {
 			return "", err
 		}

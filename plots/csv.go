@@ -34,6 +34,9 @@ func (f *figure) csv(opt Options, raw bool) []byte {
 			c("series longer than %d points are decimated for drawing (first, last, min and max per 1/%d of the x range); %s.raw.csv has every point", 4*decimateBuckets, decimateBuckets, f.name)
 		}
 	}
+	if f.timeSeries && opt.LastSteps > 0 {
+		c("zoom: the last %d steps of training; smoothing ran over the whole run, so the curve is the full run's cut", opt.LastSteps)
+	}
 	for _, n := range f.notes {
 		if raw && strings.HasPrefix(n, "decimated:") {
 			continue

@@ -148,6 +148,11 @@ func (b *builder) addTime(f *figure, r int, metric, group string) {
 		return
 	}
 	sm := engine.SmoothSegments(ys, segs, b.opt.Smooth)
+	k := b.runs[r].zoomStart(xs)
+	xs, ys, segs, sm = xs[k:], ys[k:], segs[k:], sm[k:]
+	if len(xs) == 0 {
+		return
+	}
 	idx := decimateSegs(xs, segs, sm)
 	f.series = append(f.series, &series{run: r, key: metric, group: group, kind: kindLine,
 		xs: pick(xs, idx), ys: pick(sm, idx), segs: pickInt(segs, idx), rawXs: xs, rawYs: ys})
@@ -190,6 +195,11 @@ func (b *builder) margins(f *figure) {
 			continue
 		}
 		sm := engine.SmoothSegments(ys, segs, b.opt.Smooth)
+		k := rd.zoomStart(xs)
+		xs, ys, segs, sm = xs[k:], ys[k:], segs[k:], sm[k:]
+		if len(xs) == 0 {
+			continue
+		}
 		// The spread is read at the same points as the mean; points without
 		// it get no band rather than a made-up one.
 		var bx, bm, sdev, rlo, rhi []float64
@@ -214,6 +224,8 @@ func (b *builder) margins(f *figure) {
 				blo = append(blo, smm[i]-ssd[i])
 				bhi = append(bhi, smm[i]+ssd[i])
 			}
+			k := rd.zoomStart(bx)
+			bx, blo, bhi, bsegs, rlo, rhi = bx[k:], blo[k:], bhi[k:], bsegs[k:], rlo[k:], rhi[k:]
 			idx := decimateSegs(bx, bsegs, blo, bhi)
 			f.bands = append(f.bands, &band{run: r, key: engine.MMargin, label: "± 1 std",
 				xs: pick(bx, idx), lo: pick(blo, idx), hi: pick(bhi, idx), segs: pickInt(bsegs, idx), rawXs: bx, rLo: rlo, rH: rhi})
@@ -333,7 +345,7 @@ func (b *builder) eval(f *figure) {
 				s := &series{run: r, key: key, group: viewShort(v), sub: m.label, kind: kindLineGlyph}
 				for _, e := range rd.evals {
 					y, ok := e.ev.Values[key]
-					if !ok {
+					if !ok || e.x < rd.from {
 						continue
 					}
 					if !finite(y) {
@@ -367,8 +379,12 @@ func (b *builder) eval(f *figure) {
 		}
 	}
 	for _, rd := range b.runs {
-		if n := len(rd.points); n > 0 {
-			f.xMin, f.xMax = math.Min(f.xMin, rd.points[0].x), math.Max(f.xMax, rd.points[n-1].x)
+		xs := make([]float64, len(rd.points))
+		for i, p := range rd.points {
+			xs[i] = p.x
+		}
+		if k := rd.zoomStart(xs); k < len(xs) {
+			f.xMin, f.xMax = math.Min(f.xMin, xs[k]), math.Max(f.xMax, xs[len(xs)-1])
 		}
 	}
 	f.fixX = f.xMax > f.xMin

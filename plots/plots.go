@@ -32,6 +32,12 @@ type Options struct {
 	Only  []string // figure names to make; empty means every figure that has data
 	XAxis string   // "step" (default) or "epoch"
 
+	// LastSteps zooms the figures over training time to their last
+	// LastSteps steps (0: the whole run), as the TUI's zoom does: curves
+	// are smoothed over the whole run first, so zooming does not change
+	// them.
+	LastSteps int64
+
 	// Width and Height are the size of the plot; a legend that would cover
 	// data goes below it and makes the figure taller. The defaults fit one
 	// column of a two-column paper.
@@ -100,6 +106,9 @@ func (o Options) withDefaults() (Options, error) {
 	case "step", "epoch":
 	default:
 		return o, fmt.Errorf("plots: x axis %q: want step or epoch", o.XAxis)
+	}
+	if o.LastSteps < 0 {
+		return o, fmt.Errorf("plots: last steps %d: want 0 (the whole run) or more", o.LastSteps)
 	}
 	for _, n := range o.Only {
 		if !slices.Contains(FigureNames(), n) {
@@ -199,6 +208,7 @@ func build(runs []Run, opt Options) ([]*figure, Result) {
 			rd[i] = readRun(names[i], r.Events, epochX)
 		}
 	}
+	zoom(rd, opt.LastSteps)
 	want := opt.Only
 	if len(want) == 0 {
 		want = FigureNames()
@@ -217,6 +227,29 @@ func build(runs []Run, opt Options) ([]*figure, Result) {
 		figs = append(figs, f)
 	}
 	return figs, res
+}
+
+// zoom sets where each run's figures over training time start: at the
+// last lastSteps steps of the longest run, so runs share the window.
+func zoom(rd []*runData, lastSteps int64) {
+	if lastSteps <= 0 {
+		return
+	}
+	var last int64
+	for _, r := range rd {
+		if n := len(r.points); n > 0 {
+			last = max(last, r.points[n-1].step)
+		}
+	}
+	for _, r := range rd {
+		r.from = math.Inf(1)
+		for _, p := range r.points {
+			if p.step >= last-lastSteps {
+				r.from = p.x
+				break
+			}
+		}
+	}
 }
 
 // runNames makes legend names unique and non-empty, so two sessions with the

@@ -2,7 +2,9 @@ package plots
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 
 	"github.com/ccface/ccface/engine"
 )
@@ -17,6 +19,7 @@ type runData struct {
 	markers []marker
 	evals   []record // KindEval events
 	curves  []record // any event with Curves, for "last event carrying X"
+	from    float64  // zoom: figures over training time start at this x
 }
 
 // point is one per-step record; x is already on the figure's axis.
@@ -63,7 +66,7 @@ type frame struct {
 // resumes (engine.Timeline), on an x axis that runs forward. See the
 // package doc.
 func readRun(name string, events []engine.Event, epochX bool) *runData {
-	rd := &runData{name: name, epochX: epochX}
+	rd := &runData{name: name, epochX: epochX, from: math.Inf(-1)}
 	fr := frame{offStep: []int64{0}, offEpoch: []float64{0}}
 	events, _ = engine.Timeline(events)
 	for _, ev := range events {
@@ -179,6 +182,10 @@ func (rd *runData) finish(fr *frame) {
 func knobLabel(ev engine.Event) string {
 	return ev.Knob + " " + engine.KnobText(ev.Knob, ev.Old) + "→" + engine.KnobText(ev.Knob, ev.New)
 }
+
+// zoomStart returns the index of the first of xs (sorted, on this run's x
+// axis) that the zoom shows.
+func (rd *runData) zoomStart(xs []float64) int { return sort.SearchFloat64s(xs, rd.from) }
 
 // lastEval returns the last evaluation that has any value or curve for
 // which has returns true.

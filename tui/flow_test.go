@@ -2,6 +2,8 @@ package tui
 
 import (
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +194,7 @@ func TestFlowExport(t *testing.T) {
 	f := newFake()
 	var got []engine.Event
 	done := make(chan struct{})
-	tm := startFlow(t, f, Options{By: "test", Export: func(evs []engine.Event) (string, error) {
+	tm := startFlow(t, f, Options{By: "test", Export: func(evs []engine.Event, _ ExportView) (string, error) {
 		got = evs
 		close(done)
 		return "wrote 9 figures to DIR", nil
@@ -318,5 +320,46 @@ func TestFlowTypedValueReplaces(t *testing.T) {
 		if strings.Contains(c, "0.30.4") || strings.Contains(c, "0.34") {
 			t.Errorf("typed value appended to the old one: %q", c)
 		}
+	}
+}
+
+// x exports what the screen shows: the export gets the charts' smoothing
+// weight, x axis and zoom, and the points the charts smooth (the figures
+// smooth them with the same engine.SmoothSegments; see
+// TestChartSmoothingIsTheFiguresOne and main's TestTUIExportDrawsTheScreen).
+func TestExportCarriesTheView(t *testing.T) {
+	f := newFake()
+	var got ExportView
+	var evs []engine.Event
+	m := testModel(f, Options{By: "test", Export: func(e []engine.Event, v ExportView) (string, error) {
+		evs, got = e, v
+		return "ok", nil
+	}})
+	m = send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40}, eventsMsg(synthRun(3000, 2000)))
+	m = send(t, m, keys("s", "]", "t", "z")...)
+	_, cmd := m.export()
+	if cmd == nil {
+		t.Fatal("export gave no command")
+	}
+	cmd()
+	want := ExportView{Smooth: m.opts.weight, ByEpoch: true, LastSteps: 1000}
+	if got != want || math.Abs(got.Smooth-0.65) > 1e-9 {
+		t.Fatalf("export view %+v, want %+v (weight 0.65: s on, ] once)", got, want)
+	}
+	var losses []float64
+	for _, e := range evs {
+		if v, ok := e.Values[engine.MLoss]; ok && e.Kind == engine.KindPoint {
+			losses = append(losses, v)
+		}
+	}
+	if tr := m.data.points[engine.MLoss]; !slices.Equal(losses, tr.val) {
+		t.Fatalf("exported %d loss points, the chart holds %d", len(losses), len(tr.val))
+	}
+	m = send(t, m, keys("s")...)
+	if _, cmd := m.export(); cmd != nil {
+		cmd()
+	}
+	if got.Smooth != 0 {
+		t.Fatalf("smoothing off on screen, exported with weight %v", got.Smooth)
 	}
 }

@@ -28,8 +28,10 @@ type Options struct {
 	// Export, if set, writes figures from the run's events and returns a
 	// message like "wrote 9 figures to DIR". It runs in a tea.Cmd over a
 	// copy: lifecycle events as received plus point events rebuilt from the
-	// UI's compacted series (see store.events). nil: the key says so.
-	Export func(events []engine.Event) (string, error)
+	// UI's compacted series (see store.events), with the view the charts
+	// had at the key press, so the figures show what the screen showed.
+	// nil: the key says so.
+	Export func(events []engine.Event, view ExportView) (string, error)
 	// Overlays are other sessions' recorded runs drawn under the live
 	// curves (the o key hides them); see Overlay.
 	Overlays []Overlay
@@ -41,6 +43,13 @@ type Options struct {
 	// stopping the run for everyone is its own key, S, and asks y/n first.
 	// Without it (the local TUI, which owns its run) q asks to stop the run.
 	Detach bool
+}
+
+// ExportView is how the charts were drawn when the export key was pressed.
+type ExportView struct {
+	Smooth    float64 // EMA weight of engine.SmoothSegments; 0 = raw
+	ByEpoch   bool    // the x axis is the epoch, not the step
+	LastSteps int64   // zoom: only the last LastSteps steps; 0 = all
 }
 
 // Notice is a message from outside the run for this client (an SSH server
@@ -568,9 +577,13 @@ func (m Model) export() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	snap, exp := m.data.snapshot(), m.opt.Export
+	view := ExportView{ByEpoch: m.opts.byEpoch, LastSteps: int64(m.opts.window)}
+	if m.opts.smooth {
+		view.Smooth = m.opts.weight
+	}
 	m.setFlash("exporting…", false)
 	return m, func() tea.Msg {
-		msg, err := exp(snap.events())
+		msg, err := exp(snap.events(), view)
 		return exportDoneMsg{msg, err}
 	}
 }
