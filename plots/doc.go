@@ -1,7 +1,9 @@
 // Package plots turns recorded runs into publication figures and the exact
 // numbers behind them.
 //
-// It owns the figure catalogue (FigureNames), the way each figure is read
+// It owns the figure catalogue (one table, catalogue in figures.go: each
+// figure's name, title, what it reads and its builder; FigureNames lists
+// it), the way each figure is read
 // out of a run's []engine.Event, the look of the figures (gonum/plot, the
 // Okabe-Ito colour-blind-safe palette, sizes readable at one paper column)
 // and the files an export writes: <figure>.<png|svg|pdf>, <figure>.csv with

@@ -10,30 +10,46 @@ import (
 	"github.com/ccface/ccface/engine"
 )
 
-// figureSources says, per figure, which recorded data it reads; it is
-// shown when a figure or a whole export has nothing to draw.
-func figureSources(name string) string {
-	switch name {
-	case FigLoss:
-		return `point metrics named "loss*"`
-	case FigMargins:
-		return fmt.Sprintf("point metrics %q, %q", engine.MMargin, engine.MMarginStd)
-	case FigAngles:
-		return fmt.Sprintf("point metrics %q, %q", engine.MThetaLR, engine.MThetaHR)
-	case FigEval:
-		return `eval values "hr.rank1", "hr.verif_acc", "lr<N>.rank1", "lr<N>.verif_acc"`
-	case FigROC:
-		return `eval curves "roc.<view>"`
-	case FigCMC:
-		return `eval curves "cmc.<view>"`
-	case FigResolution:
-		return `eval values "lr<N>.rank1", "hrlr<N>.verif_acc"`
-	case FigMarginHist:
-		return fmt.Sprintf("curve %q on any event", CurveMarginHist)
-	case FigConsistency:
-		return fmt.Sprintf("point metrics %q, %q, %q", engine.MTeacherStudentCos, engine.MClusterLR, engine.MClusterHR)
+// figureSpec is one entry of the figure catalogue: everything that is said
+// about a figure in one place.
+type figureSpec struct {
+	name  string
+	title string
+	reads string // the recorded data it reads, for "nothing to plot" messages
+	build func(b *builder, f *figure)
+}
+
+// catalogue lists every figure Export can make, in the order it makes them.
+func catalogue() []figureSpec {
+	return []figureSpec{
+		{FigLoss, "Training loss", `point metrics named "loss*"`, (*builder).loss},
+		{FigMargins, "Per-sample margin", fmt.Sprintf("point metrics %q, %q", engine.MMargin, engine.MMarginStd), (*builder).margins},
+		{FigAngles, "Target angles", fmt.Sprintf("point metrics %q, %q", engine.MThetaLR, engine.MThetaHR),
+			func(b *builder, f *figure) {
+				b.timeMetrics(f, "target-class angle θ (°)", []metricLabel{{engine.MThetaLR, "θ LR"}, {engine.MThetaHR, "θ HR"}})
+			}},
+		{FigEval, "Evaluation during training", `eval values "hr.rank1", "hr.verif_acc", "lr<N>.rank1", "lr<N>.verif_acc"`, (*builder).eval},
+		{FigROC, "ROC at last evaluation", `eval curves "roc.<view>"`, func(b *builder, f *figure) { b.curves(f, "roc") }},
+		{FigCMC, "CMC at last evaluation", `eval curves "cmc.<view>"`, func(b *builder, f *figure) { b.curves(f, "cmc") }},
+		{FigResolution, "Accuracy vs probe resolution", `eval values "lr<N>.rank1", "hrlr<N>.verif_acc"`, (*builder).resolution},
+		{FigMarginHist, "Per-sample margins", fmt.Sprintf("curve %q on any event", CurveMarginHist), (*builder).marginHist},
+		{FigConsistency, "Embedding consistency",
+			fmt.Sprintf("point metrics %q, %q, %q", engine.MTeacherStudentCos, engine.MClusterLR, engine.MClusterHR),
+			func(b *builder, f *figure) {
+				b.timeMetrics(f, "cosine", []metricLabel{{engine.MTeacherStudentCos, "teacher–student cos"},
+					{engine.MClusterLR, "LR cluster"}, {engine.MClusterHR, "HR cluster"}})
+			}},
 	}
-	return "nothing"
+}
+
+// figureSpecOf returns the catalogue entry of name.
+func figureSpecOf(name string) (figureSpec, bool) {
+	for _, fs := range catalogue() {
+		if fs.name == name {
+			return fs, true
+		}
+	}
+	return figureSpec{}, false
 }
 
 // builder holds what every figure builder needs.
@@ -42,41 +58,19 @@ type builder struct {
 	opt  Options
 }
 
-// makeFigure lays out the named figure, or says why it is skipped.
-func makeFigure(name string, runs []*runData, opt Options) (*figure, string) {
+// makeFigure lays out the figure of spec, or says why it is skipped.
+func makeFigure(spec figureSpec, runs []*runData, opt Options) (*figure, string) {
 	b := builder{runs: runs, opt: opt}
-	f := &figure{name: name}
+	f := &figure{name: spec.name, title: spec.title}
 	for _, r := range runs {
 		f.runs = append(f.runs, r.name)
 	}
-	switch name {
-	case FigLoss:
-		b.loss(f)
-	case FigMargins:
-		b.margins(f)
-	case FigAngles:
-		b.timeMetrics(f, "Target angles", "target-class angle θ (°)", []metricLabel{
-			{engine.MThetaLR, "θ LR"}, {engine.MThetaHR, "θ HR"}})
-	case FigConsistency:
-		b.timeMetrics(f, "Embedding consistency", "cosine", []metricLabel{
-			{engine.MTeacherStudentCos, "teacher–student cos"},
-			{engine.MClusterLR, "LR cluster"}, {engine.MClusterHR, "HR cluster"}})
-	case FigEval:
-		b.eval(f)
-	case FigROC:
-		b.curves(f, "roc")
-	case FigCMC:
-		b.curves(f, "cmc")
-	case FigResolution:
-		b.resolution(f)
-	case FigMarginHist:
-		b.marginHist(f)
-	}
+	spec.build(&b, f)
 	if f.empty() {
 		if len(f.warnings) > 0 {
 			return nil, "no finite values: " + strings.Join(f.warnings, "; ")
 		}
-		return nil, "no data: no run has " + figureSources(name)
+		return nil, "no data: no run has " + spec.reads
 	}
 	if f.timeSeries {
 		b.addMarkers(f)
@@ -96,8 +90,7 @@ func (b *builder) xName() string {
 }
 
 // timeFigure sets what every figure over training time shares.
-func (b *builder) timeFigure(f *figure, title, yLabel string) {
-	f.title = title
+func (b *builder) timeFigure(f *figure, yLabel string) {
 	f.timeSeries = true
 	f.xUnit = b.xName()
 	f.xLabel = f.xUnit
@@ -162,7 +155,7 @@ func (b *builder) addTime(f *figure, r int, metric, group string) {
 }
 
 func (b *builder) loss(f *figure) {
-	b.timeFigure(f, "Training loss", b.smoothedLabel("loss"))
+	b.timeFigure(f, b.smoothedLabel("loss"))
 	for r, rd := range b.runs {
 		var terms []string
 		for _, m := range rd.pointMetrics() {
@@ -188,7 +181,7 @@ func (b *builder) loss(f *figure) {
 }
 
 func (b *builder) margins(f *figure) {
-	b.timeFigure(f, "Per-sample margin", b.smoothedLabel("margin m"))
+	b.timeFigure(f, b.smoothedLabel("margin m"))
 	for r, rd := range b.runs {
 		xs, ys, segs := b.pointSeries(f, rd, engine.MMargin)
 		if len(xs) == 0 {
@@ -240,8 +233,8 @@ func (b *builder) margins(f *figure) {
 }
 
 // timeMetrics draws a fixed list of point metrics over training.
-func (b *builder) timeMetrics(f *figure, title, yLabel string, metrics []metricLabel) {
-	b.timeFigure(f, title, b.smoothedLabel(yLabel))
+func (b *builder) timeMetrics(f *figure, yLabel string, metrics []metricLabel) {
+	b.timeFigure(f, b.smoothedLabel(yLabel))
 	for r := range b.runs {
 		for _, m := range metrics {
 			b.addTime(f, r, m.metric, m.label)
@@ -318,7 +311,7 @@ func viewShort(v string) string {
 }
 
 func (b *builder) eval(f *figure) {
-	b.timeFigure(f, "Evaluation during training", "accuracy")
+	b.timeFigure(f, "accuracy")
 	f.yLabel = "accuracy"
 	f.smoothed = false
 	f.single = styleMap{colour: dimGroup, glyph: dimGroup, dash: dimSub}
@@ -421,12 +414,10 @@ func (b *builder) curves(f *figure, prefix string) {
 	f.single = styleMap{colour: dimGroup}
 	f.multi = styleMap{colour: dimRun, dash: dimGroup}
 	if prefix == "roc" {
-		f.title = "ROC at last evaluation"
 		f.xLabel, f.yLabel, f.xUnit = "false accept rate", "true accept rate", "FAR"
 		f.logX, f.fixX, f.xMin, f.xMax = true, true, rocMinFAR, 1
 		f.notes = append(f.notes, fmt.Sprintf("x is the FAR (log axis from %g to 1); points with FAR below %g are off the axis and not drawn", rocMinFAR, rocMinFAR))
 	} else {
-		f.title = "CMC at last evaluation"
 		f.xLabel, f.yLabel, f.xUnit = "rank", "identification rate", "rank"
 	}
 	has := func(ev engine.Event) bool {
@@ -483,7 +474,6 @@ func (b *builder) curves(f *figure, prefix string) {
 // resolution draws accuracy against probe size from each run's last
 // evaluation, with the HR accuracy as a dashed reference.
 func (b *builder) resolution(f *figure) {
-	f.title = "Accuracy vs probe resolution"
 	f.xLabel, f.yLabel, f.xUnit = "probe side (px)", "accuracy", "px"
 	f.single = styleMap{colour: dimGroup, glyph: dimGroup, dash: dimSub}
 	f.multi = styleMap{colour: dimRun, glyph: dimGroup, dash: dimSub}
@@ -572,7 +562,6 @@ func (b *builder) resolution(f *figure) {
 }
 
 func (b *builder) marginHist(f *figure) {
-	f.title = "Per-sample margins"
 	f.xLabel, f.yLabel, f.xUnit = "margin m", "samples", "margin"
 	f.yFromZero = true
 	f.single = styleMap{colour: dimGroup}
@@ -610,7 +599,7 @@ func (b *builder) marginHist(f *figure) {
 		f.series = append(f.series, s)
 		f.notes = append(f.notes, fmt.Sprintf("run %q: histogram of the %s event at step %d; x is the bin centre, y the count", rd.name, rec.ev.Kind, rec.step))
 		if len(b.runs) == 1 {
-			f.title = fmt.Sprintf("Per-sample margins, step %d", rec.step)
+			f.title = fmt.Sprintf("%s, step %d", f.title, rec.step)
 		}
 	}
 }

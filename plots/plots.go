@@ -78,10 +78,14 @@ const (
 // (X: bin centres, Y: counts) on whichever event carries it.
 const CurveMarginHist = "margin_hist"
 
-// FigureNames lists every figure Export can make, in the order it makes them.
+// FigureNames lists every figure Export can make, in the order it makes
+// them (the catalogue's order).
 func FigureNames() []string {
-	return []string{FigLoss, FigMargins, FigAngles, FigEval, FigROC, FigCMC,
-		FigResolution, FigMarginHist, FigConsistency}
+	var out []string
+	for _, fs := range catalogue() {
+		out = append(out, fs.name)
+	}
+	return out
 }
 
 // Formats lists the output formats Export accepts.
@@ -214,13 +218,13 @@ func build(runs []Run, opt Options) ([]*figure, Result) {
 		want = FigureNames()
 	}
 	var figs []*figure
-	for _, name := range FigureNames() {
-		if !slices.Contains(want, name) {
+	for _, spec := range catalogue() {
+		if !slices.Contains(want, spec.name) {
 			continue
 		}
-		f, skip := makeFigure(name, rd, opt)
+		f, skip := makeFigure(spec, rd, opt)
 		if skip != "" {
-			res.Skipped = append(res.Skipped, name+": "+skip)
+			res.Skipped = append(res.Skipped, spec.name+": "+skip)
 			continue
 		}
 		res.Warnings = append(res.Warnings, f.warnings...)
@@ -288,7 +292,9 @@ func lookedFor(only []string) string {
 	}
 	var parts []string
 	for _, n := range want {
-		parts = append(parts, n+" ("+figureSources(n)+")")
+		if fs, ok := figureSpecOf(n); ok {
+			parts = append(parts, n+" ("+fs.reads+")")
+		}
 	}
 	return strings.Join(parts, "; ")
 }

@@ -499,9 +499,9 @@ func TestFigureNames(t *testing.T) {
 	if !slices.Equal(FigureNames(), want) {
 		t.Fatal(FigureNames())
 	}
-	for _, n := range want {
-		if figureSources(n) == "nothing" {
-			t.Errorf("%s: no source description", n)
+	for _, fs := range catalogue() {
+		if fs.title == "" || fs.reads == "" || fs.build == nil {
+			t.Errorf("%s: catalogue entry incomplete: %+v", fs.name, fs)
 		}
 	}
 }
