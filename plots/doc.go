@@ -3,10 +3,9 @@
 //
 // It owns the figure catalogue (one table, catalogue in figures.go: each
 // figure's name, title, what it reads and its builder; FigureNames lists
-// it), the way each figure is read
-// out of a run's []engine.Event, the look of the figures (gonum/plot, the
-// Okabe-Ito colour-blind-safe palette, sizes readable at one paper column)
-// and the files an export writes: <figure>.<png|svg|pdf>, <figure>.csv with
+// it), the way each figure is read out of a run's []engine.Event, the look
+// of the figures (gonum/plot, the Okabe-Ito colour-blind-safe palette,
+// sizes readable at one paper column) and the files an export writes: <figure>.<png|svg|pdf>, <figure>.csv with
 // exactly the plotted points and, for figures over training time,
 // <figure>.raw.csv with every unsmoothed point.
 //
