@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/plot/vg"
 )
 
 // figure is everything one figure draws, independent of the output format.
@@ -20,6 +22,7 @@ type figure struct {
 	fixX           bool
 	xTicks         []float64 // ticks at exactly these values (resolution)
 	yFromZero      bool      // counts: the y axis starts at 0
+	markBand       vg.Length // height of the band above the data for change labels; 0: none
 
 	series  []*series
 	bands   []*band
@@ -216,4 +219,17 @@ func (nf *nonFinite) warning() string {
 		noun = "value"
 	}
 	return fmt.Sprintf("%s: %s: %s: %d non-finite %s left out (%s)", nf.fig, nf.run, nf.key, nf.n, noun, where)
+}
+
+// markerAtEnd reports whether a change mark lies at x (the right end of
+// the data) or after it.
+func (f *figure) markerAtEnd(x float64) bool {
+	for _, ms := range f.markers {
+		for _, m := range ms {
+			if m.x >= x {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -21,19 +21,25 @@ type markLine struct {
 
 // markLabel is the rotated text of one or more nearby changes.
 type markLabel struct {
-	text   string
-	anchor vg.Point
-	right  bool // text lies right of the anchor
-	rect   vg.Rectangle
+	texts   []string // one column each, side by side
+	anchor  vg.Point
+	right   bool // text lies right of the anchor
+	bottom  bool // text runs up from the bottom edge, not down from the top
+	rect    vg.Rectangle
+	onData  bool // no place beside the line kept it off the data
+	wantLen vg.Length
 }
 
 // layoutMarks places change lines and their labels in data area da.
-// Labels run upwards from the top edge beside their line, so dozens of
-// changes fit in a narrow figure. Changes closer than a label's thickness
-// share one label ("margin 0.4→0.3, lr 0.1→0.05") instead of overprinting;
-// a label longer than 70% of the plot height is shortened with an ellipsis.
-// The same function serves the legend placement and the drawing, so both
-// see the labels in the same place.
+// Labels run along their line, so dozens of changes fit in a narrow
+// figure. Changes closer than a label's thickness share one label
+// label, one column per change, instead of overprinting. Each label goes
+// to the first place beside its line that covers no curve and no other
+// label: right or left of the line, from the top edge down or from the
+// bottom edge up. Where none is free, render raises the y axis to open a
+// band above the data (f.markBand) and the label goes there, shortened
+// with an ellipsis to fit it. The same function serves the legend
+// placement and the drawing, so both see the labels in the same place.
 func layoutMarks(f *figure, p *plot.Plot, da draw.Canvas, lk look) ([]markLine, []markLabel) {
 	tx, _ := p.Transforms(&da)
 	type at struct {
@@ -52,7 +58,7 @@ func layoutMarks(f *figure, p *plot.Plot, da draw.Canvas, lk look) ([]markLine, 
 	for r, ms := range f.markers {
 		for _, m := range ms {
 			x := tx(m.x)
-			if x < da.Min.X || x > da.Max.X {
+			if x < da.Min.X || x > da.Max.X+0.01 {
 				continue
 			}
 			k := key{x: vg.Length(math.Round(float64(x) * 2)), label: m.label}
@@ -85,6 +91,10 @@ func layoutMarks(f *figure, p *plot.Plot, da draw.Canvas, lk look) ([]markLine, 
 
 	thick := lk.marking.FontExtents().Height
 	maxLen := (da.Max.Y - da.Min.Y) * 0.7
+	if f.markBand > 0 {
+		maxLen = f.markBand - 4
+	}
+	pts := f.samples(p, da)
 	var labels []markLabel
 	for i := 0; i < len(ats); {
 		j := i + 1
@@ -95,23 +105,90 @@ func layoutMarks(f *figure, p *plot.Plot, da draw.Canvas, lk look) ([]markLine, 
 			}
 			j++
 		}
-		txt := fitText(lk, strings.Join(texts, ", "), maxLen)
-		length := lk.marking.Width(txt)
-		top := da.Max.Y - 2
-		lb := markLabel{text: txt, right: true, anchor: vg.Point{X: ats[j-1].x + 1, Y: top}}
-		if lb.anchor.X+thick > da.Max.X {
-			lb.right = false
-			lb.anchor.X = ats[i].x - 1
+		var fitted []string
+		var length, want vg.Length
+		for _, t := range texts {
+			ft := fitText(lk, t, maxLen)
+			fitted = append(fitted, ft)
+			length = max(length, lk.marking.Width(ft))
+			want = max(want, lk.marking.Width(t))
 		}
-		if lb.right {
-			lb.rect = vg.Rectangle{Min: vg.Point{X: lb.anchor.X, Y: top - length}, Max: vg.Point{X: lb.anchor.X + thick, Y: top}}
-		} else {
-			lb.rect = vg.Rectangle{Min: vg.Point{X: lb.anchor.X - thick, Y: top - length}, Max: vg.Point{X: lb.anchor.X, Y: top}}
+		width := thick * vg.Length(len(fitted))
+		place := func(right, bottom bool) markLabel {
+			lb := markLabel{texts: fitted, right: right, bottom: bottom, wantLen: want}
+			lb.anchor = vg.Point{X: ats[j-1].x + 1, Y: da.Max.Y - 2}
+			if !right {
+				lb.anchor.X = ats[i].x - 1
+			}
+			if bottom {
+				lb.anchor.Y = da.Min.Y + 2
+			}
+			x0 := lb.anchor.X
+			if !right {
+				x0 -= width
+			}
+			y0 := lb.anchor.Y - length
+			if bottom {
+				y0 = lb.anchor.Y
+			}
+			lb.rect = vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x0 + width, Y: y0 + length}}
+			return lb
 		}
-		labels = append(labels, lb)
+		var spots []markLabel
+		for _, bottom := range []bool{false, true} {
+			if ats[j-1].x+1+width <= da.Max.X {
+				spots = append(spots, place(true, bottom))
+			}
+			if ats[i].x-1-width >= da.Min.X {
+				spots = append(spots, place(false, bottom))
+			}
+		}
+		if len(spots) == 0 {
+			spots = append(spots, place(false, false))
+		}
+		chosen := spots[0]
+		chosen.onData = true
+		for _, sp := range spots {
+			if !covers(grow(sp.rect, 0.5), pts, labels) {
+				chosen = sp
+				break
+			}
+		}
+		labels = append(labels, chosen)
 		i = j
 	}
 	return lines, labels
+}
+
+// reserveMarkBand raises the top of the y axis until the change labels
+// that found no free place beside their line fit above the data, in a band
+// as tall as the longest of them (at most 40% of the plot). A label on a
+// curve hides the curve; a slightly flatter figure hides nothing.
+func reserveMarkBand(f *figure, p *plot.Plot, da draw.Canvas, lk look) {
+	if !f.timeSeries {
+		return
+	}
+	_, labels := layoutMarks(f, p, da, lk)
+	var need vg.Length
+	for _, lb := range labels {
+		if lb.onData {
+			need = max(need, lb.wantLen)
+		}
+	}
+	if need == 0 {
+		return
+	}
+	h := da.Max.Y - da.Min.Y
+	band := min(need+4, 0.4*h)
+	f.markBand = band
+	_, _, _, ymax := f.dataRange()
+	share := float64(h / (h - band)) // the data's share of the axis shrinks to 1/share
+	if f.logY {
+		lo, hi := math.Log(p.Y.Min), math.Log(ymax)
+		p.Y.Max = math.Exp(lo + (hi-lo)*share)
+		return
+	}
+	p.Y.Max = p.Y.Min + (ymax-p.Y.Min)*share
 }
 
 // fitText shortens s with an ellipsis until it is at most w long.
@@ -141,15 +218,28 @@ func (mp *markPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 		c.StrokeLine2(l.style, l.x, c.Min.Y, l.x, c.Max.Y)
 	}
 	for _, lb := range labels {
-		// A light ground keeps the label legible over curves.
+		// A light ground keeps the label legible where a grid line runs.
 		c.FillPolygon(color.NRGBA{0xFF, 0xFF, 0xFF, 0xC0}, rectPoints(lb.rect))
 		st := mp.lk.marking
 		st.Rotation = math.Pi / 2
 		st.XAlign = draw.XRight
+		if lb.bottom {
+			st.XAlign = draw.XLeft
+		}
 		st.YAlign = draw.YTop
 		if !lb.right {
 			st.YAlign = draw.YBottom
 		}
-		c.FillText(st, lb.anchor, lb.text)
+		// Columns run outwards from the line, in the order of the changes.
+		step := mp.lk.marking.FontExtents().Height
+		texts := lb.texts
+		if !lb.right {
+			step = -step
+			texts = slices.Clone(texts)
+			slices.Reverse(texts)
+		}
+		for k, t := range texts {
+			c.FillText(st, vg.Point{X: lb.anchor.X + step*vg.Length(k), Y: lb.anchor.Y}, t)
+		}
 	}
 }

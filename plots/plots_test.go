@@ -587,3 +587,55 @@ func TestReadFollowsTimeline(t *testing.T) {
 			got[0], got[len(got)-1], gotEvals, want[0], want[len(want)-1], wantEvals)
 	}
 }
+
+// lastStepChange is runs1 with a margin change at the very last step.
+func lastStepChange() []Run {
+	evs := synthRun(synthOpts{})
+	n := len(evs)
+	h := engine.Event{Kind: engine.KindHyper, Step: 400, Knob: "margin", Old: "0.3", New: "0.5"}
+	return []Run{{Name: "a", Events: append(evs[:n-1:n-1], h, evs[n-1])}}
+}
+
+// No change label sits on a curve: each finds a free place beside its line
+// or goes to a band above the data (before, "margin 0.4→0.3, lr 0.1→0.05"
+// ran down over the eval curves).
+func TestMarkLabelsKeepOffData(t *testing.T) {
+	for _, runs := range [][]Run{runs1(), runs2(), lastStepChange()} {
+		opt, _ := Options{}.withDefaults()
+		figs, _ := build(runs, opt)
+		for _, f := range figs {
+			if !f.timeSeries {
+				continue
+			}
+			lk := newLook("png")
+			p := newPlot(f, lk)
+			reserveMarkBand(f, p, p.DataCanvas(probeCanvas(opt)), lk)
+			da := p.DataCanvas(probeCanvas(opt))
+			_, labels := layoutMarks(f, p, da, lk)
+			pts := f.samples(p, da)
+			for _, lb := range labels {
+				if covers(lb.rect, pts, nil) {
+					t.Errorf("%d run(s): %s: label %q covers a curve", len(runs), f.name, lb.texts)
+				}
+				if strings.Contains(strings.Join(lb.texts, ""), "…") && f.name != FigConsistency {
+					t.Errorf("%d run(s): %s: label %q shortened", len(runs), f.name, lb.texts)
+				}
+			}
+		}
+	}
+}
+
+// A change at the last step is drawn inside the plot with its label on its
+// right, not on the plot's edge with the label pushed over the data.
+func TestChangeAtLastStepInside(t *testing.T) {
+	opt, _ := Options{Only: []string{FigLoss}}.withDefaults()
+	figs, _ := build(lastStepChange(), opt)
+	lk := newLook("png")
+	p := newPlot(figs[0], lk)
+	da := p.DataCanvas(probeCanvas(opt))
+	lines, labels := layoutMarks(figs[0], p, da, lk)
+	last, lb := lines[len(lines)-1], labels[len(labels)-1]
+	if last.x >= da.Max.X-lk.marking.FontExtents().Height || !lb.right {
+		t.Fatalf("change at the last step at x %v of %v, label right of it: %v", last.x, da.Max.X, lb.right)
+	}
+}

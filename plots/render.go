@@ -20,6 +20,7 @@ import (
 func render(f *figure, opt Options) ([]byte, error) {
 	lk := newLook(opt.Format)
 	p := newPlot(f, lk)
+	reserveMarkBand(f, p, p.DataCanvas(probeCanvas(opt)), lk)
 	legend := f.legend(lk)
 
 	// Lay out once on a recorder canvas of the final plot size to learn
@@ -219,6 +220,11 @@ func setRanges(f *figure, p *plot.Plot) {
 	if len(f.xTicks) > 1 {
 		pad := (xmax - xmin) * 0.06
 		xmin, xmax = xmin-pad, xmax+pad
+	}
+	// A change at the last step would sit on the right edge of the plot
+	// with no room for its label on its side: give it some.
+	if f.timeSeries && f.markerAtEnd(xmax) {
+		xmax += (xmax - xmin) * 0.04
 	}
 	p.X.Min, p.X.Max = xmin, xmax
 	if f.logY {
