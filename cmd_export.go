@@ -35,15 +35,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var runs []plots.Run
-	var first *sessions.Session
+	var opened []*sessions.Session
 	for _, id := range ids {
 		s, err := sessions.Open(root, id)
 		if err != nil {
 			return err
 		}
-		if first == nil {
-			first = s
-		}
+		opened = append(opened, s)
 		events, warnings, err := sessions.ReadEvents(s.Dir)
 		if err != nil {
 			return err
@@ -51,11 +49,14 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		for _, w := range warnings {
 			fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
-		runs = append(runs, plots.Run{Name: runName(s), Events: events})
+		runs = append(runs, plots.Run{Events: events})
+	}
+	for i, name := range runLabels(opened) {
+		runs[i].Name = name
 	}
 	dir := *out
 	if dir == "" {
-		dir = first.PlotsDir()
+		dir = opened[0].PlotsDir()
 		if len(runs) > 1 {
 			dir = "ccface-plots"
 		}
@@ -81,6 +82,42 @@ func splitPositional(args []string) ([]string, []string) {
 	return args[:i], args[i:]
 }
 
+// runLabels names the runs of a figure of several sessions by what sets
+// them apart, as a reader compares them: the knob values they started with
+// that differ between them, in the knob's own format, and the step a fork
+// started from ("margin=0.3 @1344"). A session nothing sets apart, or one
+// alone, keeps its name.
+func runLabels(ss []*sessions.Session) []string {
+	out := make([]string, len(ss))
+	values := make([]map[string]string, len(ss))
+	for i, s := range ss {
+		values[i] = engine.Values(&s.Manifest.Config)
+		out[i] = runName(s)
+	}
+	if len(ss) < 2 {
+		return out
+	}
+	for i, s := range ss {
+		var parts []string
+		for _, k := range engine.Knobs {
+			for j := range ss {
+				if !k.Same(values[i][k.Name], values[j][k.Name]) {
+					parts = append(parts, k.Name+"="+values[i][k.Name])
+					break
+				}
+			}
+		}
+		if p := s.Manifest.Parent; p != nil {
+			parts = append(parts, fmt.Sprintf("@%d", p.Step))
+		}
+		if len(parts) > 0 {
+			out[i] = strings.Join(parts, " ")
+		}
+	}
+	return out
+}
+
+// runName is a session's own name, or its ID when it has none.
 func runName(s *sessions.Session) string {
 	if s.Manifest.Name != "" {
 		return s.Manifest.Name

@@ -75,3 +75,61 @@ func TestTUIExportDrawsTheScreen(t *testing.T) {
 		}
 	}
 }
+
+// Figures of several sessions name runs by what differs between them (the
+// knob values they started with, the step a fork started from), not by id.
+func TestExportNamesRunsByWhatDiffers(t *testing.T) {
+	root := t.TempDir()
+	mk := func(sets []string, parent *sessions.ParentRef) *sessions.Session {
+		cfg := engine.Default()
+		if err := engine.ApplySet(&cfg, sets); err != nil {
+			t.Fatal(err)
+		}
+		s, err := sessions.Create(root, sessions.Manifest{Config: cfg, Parent: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock, err := s.Lock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []engine.Event
+		evs = append(evs, engine.Event{Kind: engine.KindStart})
+		for st := int64(1); st <= 20; st++ {
+			evs = append(evs, engine.Event{Kind: engine.KindPoint, Step: st, Values: map[string]float64{engine.MLoss: 1}})
+		}
+		if err := s.Append(evs...); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		unlock()
+		return s
+	}
+	parent := mk([]string{"margin=0.4"}, nil)
+	fork := mk([]string{"margin=0.3"}, &sessions.ParentRef{ID: parent.Manifest.ID, Step: 1344})
+	if got := runLabels([]*sessions.Session{parent, fork}); got[0] != "margin=0.4" || got[1] != "margin=0.3 @1344" {
+		t.Fatalf("labels %q, want margin=0.4 and margin=0.3 @1344", got)
+	}
+	out := filepath.Join(t.TempDir(), "figs")
+	var stdout, stderr bytes.Buffer
+	if err := cmdExport([]string{parent.Manifest.ID, fork.Manifest.ID, "--sessions", root, "--out", out, "--only", "loss"}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(out, "loss.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nmargin=0.4,loss,", "\nmargin=0.3 @1344,loss,"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("loss.csv has no rows of run %q", strings.Trim(want, "\n,"))
+		}
+	}
+	if strings.Contains(string(data), parent.Manifest.ID) {
+		t.Error("loss.csv names a run by its id")
+	}
+	if got := runLabels([]*sessions.Session{parent}); got[0] != runName(parent) {
+		t.Errorf("a session alone is called %q, want its name %q", got[0], runName(parent))
+	}
+}
