@@ -131,11 +131,11 @@ func TestEveryMethodTrainsAndKeepsTheTeacherFrozen(t *testing.T) {
 				}
 			}
 			teacherEnd := saved.blobs[e.phaseSteps(engine.PhaseTeacher)]
-			before, _, err := decodeState(teacherEnd, e.train.NumIDs())
+			before, _, err := decodeState(teacherEnd, e.train.NumIDs(), e.archs.teacher)
 			if err != nil {
 				t.Fatal(err)
 			}
-			after, _, err := decodeState(saved.last, e.train.NumIDs())
+			after, _, err := decodeState(saved.last, e.train.NumIDs(), e.archs.teacher)
 			if err != nil {
 				t.Fatal(err)
 			}
