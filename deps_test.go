@@ -32,6 +32,8 @@ var depRules = []struct {
 		"the run lifecycle serves every front end and imports none"},
 	{mod + "/sessions", []string{"gorgonia.org/", mod + "/engine/train", mod + "/engine/nn", mod + "/tui", mod + "/plots"},
 		"the session store takes plain data (configs, events, blobs), never a live model"},
+	{mod + "/sweep", []string{"gorgonia.org/", mod + "/engine/train", mod + "/engine/nn", mod + "/tui", mod + "/plots"},
+		"a sweep is plans, scripts and session folders: it never trains"},
 	{mod + "/plots", []string{"gorgonia.org/", mod + "/engine/", mod + "/sessions", mod + "/tui"},
 		"plots take plain events and never a live model"},
 	{mod + "/tui", []string{"gorgonia.org/", mod + "/engine/", mod + "/sessions", mod + "/plots"},

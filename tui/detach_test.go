@@ -45,7 +45,7 @@ func TestDetachStopAsks(t *testing.T) {
 		t.Fatalf("q in the prompt stopped or kept asking: confirm=%v stopping=%v calls=%q", m.confirmQuit, m.stopping, f.Calls())
 	}
 	m = send(t, m, keys("S", "y")...)
-	if !f.called("Stop op") || !m.stopping {
+	if !f.Called("Stop op") || !m.stopping {
 		t.Fatalf("S y did not stop: calls %q", f.Calls())
 	}
 	if !strings.Contains(ansi.Strip(m.View()), "(q detaches)") {

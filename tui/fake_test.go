@@ -4,87 +4,21 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/enginetest"
 )
 
-// fakeTrainer is a scriptable engine.Trainer: it records every control call,
-// validates knob values with engine.SetLive on its own copy of
-// engine.Default(), and delivers whatever events the test pushes.
-type fakeTrainer struct {
-	mu    sync.Mutex
-	cfg   engine.Config
-	ch    chan []engine.Event
-	calls []string
-	once  sync.Once
-}
+// fakeTrainer is the shared scriptable trainer with the finish the
+// synthetic run's clock wants.
+type fakeTrainer struct{ *enginetest.Fake }
 
-func newFake() *fakeTrainer {
-	return &fakeTrainer{cfg: engine.Default(), ch: make(chan []engine.Event, 64)}
-}
+func newFake() *fakeTrainer { return &fakeTrainer{enginetest.New(64)} }
 
-func (f *fakeTrainer) record(format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, fmt.Sprintf(format, args...))
-}
-
-// Calls returns the control calls so far, e.g. "SetKnob margin=0.45 by test".
-func (f *fakeTrainer) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeTrainer) called(call string) bool {
-	for _, c := range f.Calls() {
-		if c == call {
-			return true
-		}
-	}
-	return false
-}
-
-func (f *fakeTrainer) Events() <-chan []engine.Event { return f.ch }
-
-func (f *fakeTrainer) Config() engine.Config {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cfg.Clone()
-}
-
-func (f *fakeTrainer) SetKnob(name, value, by string) error {
-	f.mu.Lock()
-	next, err := engine.SetLive(f.cfg, name, value)
-	if err == nil {
-		f.cfg = next
-	}
-	f.mu.Unlock()
-	if err != nil {
-		f.record("SetKnob %s=%s by %s: refused", name, value, by)
-		return err
-	}
-	f.record("SetKnob %s=%s by %s", name, value, by)
-	return nil
-}
-
-func (f *fakeTrainer) Pause(by string) error      { f.record("Pause %s", by); return nil }
-func (f *fakeTrainer) Resume(by string) error     { f.record("Resume %s", by); return nil }
-func (f *fakeTrainer) Checkpoint(by string) error { f.record("Checkpoint %s", by); return nil }
-func (f *fakeTrainer) Eval(by string) error       { f.record("Eval %s", by); return nil }
-func (f *fakeTrainer) Stop(by string)             { f.record("Stop %s", by) }
-
-// emit delivers one batch.
-func (f *fakeTrainer) emit(evs ...engine.Event) { f.ch <- evs }
-
-// finish delivers the done event and closes the channel, as the engine does.
+// finish delivers the done event at step and closes the channel.
 func (f *fakeTrainer) finish(step int64, msg string) {
-	f.once.Do(func() {
-		f.ch <- []engine.Event{{Kind: engine.KindDone, Step: step, Time: at(step), Message: msg}}
-		close(f.ch)
-	})
+	f.Finish(engine.Event{Kind: engine.KindDone, Step: step, Time: at(step), Message: msg})
 }
 
 // t0 anchors event times so rendered screens (log times, ETA) are stable.

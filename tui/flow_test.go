@@ -41,7 +41,7 @@ func waitOutput(t *testing.T, tm *teatest.TestModel, want ...string) {
 func waitCall(t *testing.T, f *fakeTrainer, call string) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
-	for !f.called(call) {
+	for !f.Called(call) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no call %q; calls: %q", call, f.Calls())
 		}
@@ -66,8 +66,8 @@ func finalScreen(t *testing.T, tm *teatest.TestModel) string {
 func TestFlowEditKnob(t *testing.T) {
 	f := newFake()
 	tm := startFlow(t, f, Options{By: "test"})
-	f.emit(synthRun(3000, 1000)[:0]...) // an empty batch must be harmless
-	f.emit(synthRun(3000, 1000)...)
+	f.Emit(synthRun(3000, 1000)[:0]...) // an empty batch must be harmless
+	f.Emit(synthRun(3000, 1000)...)
 	waitOutput(t, tm, "step 1000/3000")
 
 	pressKeys(tm, "down", "right") // head → margin; 0.3 + 0.05
@@ -81,7 +81,7 @@ func TestFlowEditKnob(t *testing.T) {
 		}
 		more = append(more, synthPoint(s, 0.35, false))
 	}
-	f.emit(more...)
+	f.Emit(more...)
 	waitOutput(t, tm, "margin 0.3→0.35 @step 1010 by test", "step 1200/3000")
 
 	f.finish(1200, "finished")
@@ -105,7 +105,7 @@ func TestFlowEditKnob(t *testing.T) {
 func TestFlowInvalidValue(t *testing.T) {
 	f := newFake()
 	tm := startFlow(t, f, Options{By: "test"})
-	f.emit(synthRun(3000, 300)...)
+	f.Emit(synthRun(3000, 300)...)
 	waitOutput(t, tm, "step 300/3000")
 
 	pressKeys(tm, "down", "enter", "ctrl+u")
@@ -131,17 +131,17 @@ func TestFlowInvalidValue(t *testing.T) {
 func TestFlowPauseResume(t *testing.T) {
 	f := newFake()
 	tm := startFlow(t, f, Options{By: "test"})
-	f.emit(synthRun(3000, 300)...)
+	f.Emit(synthRun(3000, 300)...)
 	waitOutput(t, tm, "▶ running")
 
 	pressKeys(tm, "p")
 	waitCall(t, f, "Pause test")
-	f.emit(engine.Event{Kind: engine.KindState, Step: 301, Time: at(301), Message: "paused", By: "test"})
+	f.Emit(engine.Event{Kind: engine.KindState, Step: 301, Time: at(301), Message: "paused", By: "test"})
 	waitOutput(t, tm, "‖ paused", "paused @step 301 by test")
 
 	pressKeys(tm, "p")
 	waitCall(t, f, "Resume test")
-	f.emit(engine.Event{Kind: engine.KindState, Step: 301, Time: at(301), Message: "running", By: "test"})
+	f.Emit(engine.Event{Kind: engine.KindState, Step: 301, Time: at(301), Message: "running", By: "test"})
 	waitOutput(t, tm, "▶ running", "running @step 301 by test")
 
 	pressKeys(tm, "c", "e")
@@ -159,12 +159,12 @@ func TestFlowPauseResume(t *testing.T) {
 func TestFlowQuit(t *testing.T) {
 	f := newFake()
 	tm := startFlow(t, f, Options{By: "test"})
-	f.emit(synthRun(3000, 300)...)
+	f.Emit(synthRun(3000, 300)...)
 	waitOutput(t, tm, "step 300/3000")
 
 	pressKeys(tm, "q")
 	waitOutput(t, tm, "Stop the run and quit? y/n")
-	if f.called("Stop test") {
+	if f.Called("Stop test") {
 		t.Fatal("Stop called before the user confirmed")
 	}
 	pressKeys(tm, "n") // declined: keeps running
@@ -178,7 +178,7 @@ func TestFlowQuit(t *testing.T) {
 	waitOutput(t, tm, "… stopping")
 
 	// Still running until the engine reports done.
-	f.emit(synthPoint(310, 0.3, false))
+	f.Emit(synthPoint(310, 0.3, false))
 	waitOutput(t, tm, "step 310/3000")
 	f.finish(310, "stopped by test")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(waitFor))
@@ -197,7 +197,7 @@ func TestFlowExport(t *testing.T) {
 		close(done)
 		return "wrote 9 figures to DIR", nil
 	}})
-	f.emit(synthRun(3000, 900)...)
+	f.Emit(synthRun(3000, 900)...)
 	waitOutput(t, tm, "step 900/3000")
 	pressKeys(tm, "x")
 	waitOutput(t, tm, "wrote 9 figures to DIR")
@@ -260,7 +260,7 @@ func TestExportNotAvailable(t *testing.T) {
 func TestEventReadLoop(t *testing.T) {
 	f := newFake()
 	m := testModel(f, Options{})
-	f.emit(synthPoint(10, 0.4, false))
+	f.Emit(synthPoint(10, 0.4, false))
 	msg := m.Init()()
 	if _, ok := msg.(eventsMsg); !ok {
 		t.Fatalf("Init's Cmd returned %T, want eventsMsg", msg)
@@ -292,7 +292,7 @@ func TestEventReadLoop(t *testing.T) {
 func TestFlowTypedValueReplaces(t *testing.T) {
 	f := newFake()
 	tm := startFlow(t, f, Options{By: "test"})
-	f.emit(synthRun(3000, 300)...)
+	f.Emit(synthRun(3000, 300)...)
 	waitOutput(t, tm, "step 300/3000")
 
 	pressKeys(tm, "down", "enter") // margin, shown as 0.3

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net"
@@ -20,119 +19,61 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/enginetest"
 )
 
 // waitFor bounds every wait: generous for -race on a loaded box.
 const waitFor = 15 * time.Second
 
-// fakeTrainer stands in for the engine: it validates knob changes with
-// engine.SetLive and applies them at once, emitting the hyper event with
-// By as the engine does, and delivers whatever events the test emits.
-type fakeTrainer struct {
-	mu    sync.Mutex
-	cfg   engine.Config
-	step  int64
-	ch    chan []engine.Event
-	calls []string
-	once  sync.Once
-}
+// fakeTrainer is the shared scriptable trainer, applying knob changes at
+// once as the engine does, with the scripted runs below.
+type fakeTrainer struct{ *enginetest.Fake }
 
 func newFake() *fakeTrainer {
-	return &fakeTrainer{cfg: engine.Default(), ch: make(chan []engine.Event, 1024)}
+	f := &fakeTrainer{enginetest.New(1024)}
+	f.EchoKnobs = true
+	return f
 }
-
-func (f *fakeTrainer) record(format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, fmt.Sprintf(format, args...))
-}
-
-func (f *fakeTrainer) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *fakeTrainer) Events() <-chan []engine.Event { return f.ch }
-
-func (f *fakeTrainer) Config() engine.Config {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cfg.Clone()
-}
-
-func (f *fakeTrainer) SetKnob(name, value, by string) error {
-	f.mu.Lock()
-	next, err := engine.SetLive(f.cfg, name, value)
-	var ev engine.Event
-	if err == nil {
-		k, _ := engine.FindKnob(name)
-		ev = engine.Event{Kind: engine.KindHyper, Step: f.step, Time: time.Now(), Knob: name, Old: k.Get(&f.cfg), New: k.Get(&next), By: by}
-		f.cfg = next
-	}
-	f.mu.Unlock()
-	if err != nil {
-		f.record("SetKnob %s=%s by %s: refused", name, value, by)
-		return err
-	}
-	f.record("SetKnob %s=%s by %s", name, value, by)
-	f.ch <- []engine.Event{ev}
-	return nil
-}
-
-func (f *fakeTrainer) Pause(by string) error      { f.record("Pause %s", by); return nil }
-func (f *fakeTrainer) Resume(by string) error     { f.record("Resume %s", by); return nil }
-func (f *fakeTrainer) Checkpoint(by string) error { f.record("Checkpoint %s", by); return nil }
-func (f *fakeTrainer) Eval(by string) error       { f.record("Eval %s", by); return nil }
-func (f *fakeTrainer) Stop(by string)             { f.record("Stop %s", by) }
 
 // start emits the start of a run and n points.
 func (f *fakeTrainer) start(n int) {
-	f.ch <- []engine.Event{{Kind: engine.KindStart, Phase: engine.PhaseTeacher, Time: time.Now(),
-		Values: map[string]float64{engine.MTotalSteps: 100000}}}
+	f.Emit(engine.Event{Kind: engine.KindStart, Phase: engine.PhaseTeacher, Time: time.Now(),
+		Values: map[string]float64{engine.MTotalSteps: 100000}})
 	f.points(n)
 }
 
 // points emits n more points, one batch each.
 func (f *fakeTrainer) points(n int) {
 	for range n {
-		f.mu.Lock()
-		f.step += 10
-		s := f.step
-		f.mu.Unlock()
+		s := f.Advance(10)
 		// Noisy values: every redraw changes most chart cells, as a real
 		// run's early curves do, so a client's output keeps flowing.
 		n := func(scale float64) float64 { return scale * (1 + 0.5*mrand.Float64()) }
-		f.ch <- []engine.Event{{Kind: engine.KindPoint, Step: s, Phase: engine.PhaseTeacher, Time: time.Now(),
+		f.Emit(engine.Event{Kind: engine.KindPoint, Step: s, Phase: engine.PhaseTeacher, Time: time.Now(),
 			Values: map[string]float64{engine.MLoss: n(5), engine.MMargin: n(0.4), engine.MThetaLR: n(60), engine.MThetaHR: n(40),
-				engine.MAccLR: n(0.5), engine.MImgPerSec: 900}}}
+				engine.MAccLR: n(0.5), engine.MImgPerSec: 900}})
 	}
 }
 
 // pointsBatch emits n more points in one batch, as the engine's outbox
 // flushes them.
 func (f *fakeTrainer) pointsBatch(n int) {
-	f.mu.Lock()
 	batch := make([]engine.Event, n)
 	for i := range batch {
-		f.step += 10
+		step := f.Advance(10)
 		// The values a student step reports, noisy as per-batch values are.
 		nz := func(v float64) float64 { return v * (1 + 0.1*mrand.NormFloat64()) }
-		batch[i] = engine.Event{Kind: engine.KindPoint, Step: f.step, Phase: engine.PhaseStudent, Time: time.Now(),
+		batch[i] = engine.Event{Kind: engine.KindPoint, Step: step, Phase: engine.PhaseStudent, Time: time.Now(),
 			Values: map[string]float64{engine.MLoss: nz(31), engine.MLossCCHR: nz(15.7), engine.MLossCCLR: nz(15.8),
 				engine.MAccHR: nz(0.12), engine.MAccLR: nz(0.06), engine.MClusterHR: nz(0.89), engine.MClusterLR: nz(0.88),
 				engine.MMargin: 0.4, engine.MMarginStd: 0, engine.MThetaHR: nz(86), engine.MThetaLR: nz(86),
 				engine.MLR: 0.01, engine.MImgPerSec: nz(900)}}
 	}
-	f.mu.Unlock()
-	f.ch <- batch
+	f.Emit(batch...)
 }
 
 func (f *fakeTrainer) finish() {
-	f.once.Do(func() {
-		f.ch <- []engine.Event{{Kind: engine.KindDone, Step: f.step, Time: time.Now(), Message: "finished"}}
-		close(f.ch)
-	})
+	f.Finish(engine.Event{Kind: engine.KindDone, Step: f.Step(), Time: time.Now(), Message: "finished"})
 }
 
 // countingSource is a hub that counts live subscriptions.

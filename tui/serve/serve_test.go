@@ -295,9 +295,7 @@ func TestBadClientsDoNotHoldUpTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	tiny.wait("/100000")
-	r.fake.mu.Lock()
-	last := r.fake.step
-	r.fake.mu.Unlock()
+	last := r.fake.Step()
 	r.fake.points(1)
 	tiny.wait(fmt.Sprintf("step %d/100000", last+10))
 }
