@@ -213,7 +213,7 @@ func Preset(name string) Config {
 	}
 	if name == "tiny" {
 		c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID = 60, 30, 16
-		c.Model = ModelConfig{Width: 8, Depth: 1, Embed: 64}
+		c.Model.Width, c.Model.Depth, c.Model.Embed = 8, 1, 64
 		c.Teacher = PhaseConfig{Epochs: 12, Batch: 32, MarginWarmup: 2, MarginRamp: 3, LRWarmup: 0.5}
 		c.Student = PhaseConfig{Epochs: 4, Batch: 32, LRWarmup: 0.25}
 		c.Eval.Pairs = 600

@@ -97,9 +97,9 @@ func ImportedArch(m Imported) Arch {
 
 // Validate rejects shapes the backbone cannot be built with.
 func (a Arch) Validate() error {
-	if a.Imported != nil {
-		if a.HR != a.Imported.Side() || a.Embed != a.Imported.EmbedDim() {
-			return fmt.Errorf("nn: an imported backbone takes %d px and gives %d-d embeddings, not %d px / %d-d", a.Imported.Side(), a.Imported.EmbedDim(), a.HR, a.Embed)
+	if a.Imported != nil { // ImportedArch took HR and Embed from the model
+		if a.HR < 1 || a.Embed < 1 {
+			return fmt.Errorf("nn: an imported backbone of %d px and %d-d embeddings", a.HR, a.Embed)
 		}
 		return nil
 	}

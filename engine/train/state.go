@@ -118,6 +118,10 @@ func decodeState(blob []byte, classes int, teacher nn.Arch) (*state, engine.Conf
 // existed) and the default agreement momentum. (m_min = 0, no floor, is
 // the checkpoint's old meaning already.)
 func fillNewKnobs(cfg *engine.Config) {
+	if m := &cfg.Model; m.Student == "" { // before ONNX teachers: their defaults
+		d := engine.Default().Model
+		m.Student, m.Channels, m.Mean, m.Std = d.Student, d.Channels, d.Mean, d.Std
+	}
 	h := &cfg.Hyper
 	if h.ACRScale == 0 {
 		h.ACRScale = h.Scale
