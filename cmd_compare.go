@@ -23,13 +23,18 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	methodsFlag := fs.String("methods", "ccface,ccface-noadapt,ccface-noacr,proxyless,arcface-aug,feature-kd",
 		"comma-separated methods: "+strings.Join(engine.Methods, ","))
 	seeds := fs.Int("seeds", 3, "seeds per method (seed, seed+1, ...)")
-	teacherID := fs.String("teacher", "", "use this session's teacher for every seed instead of training one per seed")
 	out := fs.String("out", "ccface-compare", "directory for compare.md, compare.csv and compare.json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	// --teacher names a pretrained FILE.onnx (each seed fits its classifier
+	// head), or a session whose teacher every seed uses.
+	var teacherID string
+	if f.teacher != "" && !strings.HasSuffix(strings.ToLower(f.teacher), ".onnx") {
+		teacherID, f.teacher = f.teacher, ""
 	}
 	base, err := f.config()
 	if err != nil {
@@ -49,7 +54,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return live.Compare(ctx, live.CompareSpec{Root: root, Base: base, Methods: methods, Seeds: *seeds,
-		Sets: f.sets, Teacher: *teacherID, Out: *out, Log: stdout})
+		Sets: f.sets, Teacher: teacherID, Out: *out, Log: stdout})
 }
 
 func parseMethods(s string) ([]string, error) {

@@ -14,8 +14,8 @@ import (
 
 // runFlags are the flags every command that builds a configuration takes.
 type runFlags struct {
-	data, preset, sessions, name string
-	sets                         []string
+	data, preset, sessions, name, teacher string
+	sets                                  []string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -23,6 +23,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.preset, "preset", "default", "tiny, default, or real (small real face sets)")
 	fs.StringVar(&f.sessions, "sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	fs.StringVar(&f.name, "name", "", "a name for the session")
+	fs.StringVar(&f.teacher, "teacher", "", "a pretrained ONNX recogniser (FILE.onnx) to distil, frozen, instead of training a teacher (compare: or a session whose teacher every seed uses)")
 	fs.Func("set", "key=value: set a knob (repeatable; `ccface knobs` lists them)", func(s string) error {
 		f.sets = append(f.sets, s)
 		return nil
@@ -36,6 +37,12 @@ func (f *runFlags) config() (engine.Config, error) {
 		return cfg, err
 	}
 	cfg.Data.Source = f.data
+	if f.teacher != "" {
+		// A pretrained teacher needs no long teacher phase: it only fits a
+		// classifier head on frozen embeddings. --set still wins.
+		cfg.Model.Teacher = f.teacher
+		cfg.Teacher.Epochs, cfg.Teacher.MarginWarmup, cfg.Teacher.MarginRamp, cfg.Teacher.LRWarmup = 2, 0, 1, 0
+	}
 	if err := engine.ApplySet(&cfg, f.sets); err != nil {
 		return cfg, err
 	}

@@ -47,6 +47,8 @@ type EvalOptions struct {
 	// next to the pairs file (lfw/, lfw-deepfunneled/, lfw_funneled/,
 	// images/, or the pairs file's own folder).
 	Images string
+	// Prep is applied to every image as it is decoded.
+	Prep Prep
 }
 
 // Close releases the files an EvalSet holds open (a .rec).
@@ -60,6 +62,20 @@ func (e *EvalSet) Close() error {
 // OpenEval opens path as an evaluation set, whatever its format
 // (DetectFormat).
 func OpenEval(path string, opt EvalOptions) (*EvalSet, error) {
+	e, err := openEval(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := e.Images.(Preparer); ok {
+		p.SetPrep(opt.Prep)
+	} else if opt.Prep != (Prep{}) {
+		e.Close()
+		return nil, fmt.Errorf("datasets: %s: data.grey and data.crop apply to encoded images, not to this set", path)
+	}
+	return e, nil
+}
+
+func openEval(path string, opt EvalOptions) (*EvalSet, error) {
 	format, err := DetectFormat(path)
 	if err != nil {
 		return nil, err

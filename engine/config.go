@@ -48,13 +48,34 @@ type DataConfig struct {
 	// .bin, pairs.txt or TinyFace root) used with its own protocol; the
 	// whole of Source then trains.
 	EvalSource string `json:"eval_source,omitempty"`
+	// Grey feeds every image as grey (three equal channels); Crop selects
+	// the face in each source frame (datasets.ParseCrop). Both apply to the
+	// training and the evaluation sets alike.
+	Grey bool   `json:"grey,omitempty"`
+	Crop string `json:"crop,omitempty"`
 }
 
-// ModelConfig shapes the residual CNN backbone.
+// ModelConfig shapes the residual CNN backbone, or names a pretrained
+// teacher to start from.
 type ModelConfig struct {
 	Width int `json:"width"` // channels of the first stage; each of the 3 stages doubles it
 	Depth int `json:"depth"` // residual blocks per stage
 	Embed int `json:"embed"` // embedding size
+	// Teacher, when set, is a pretrained ONNX recogniser used, frozen, as
+	// the teacher: its phase trains only a classifier over the training
+	// identities, started from their mean embeddings. TeacherSHA256 is the
+	// file's hash, recorded so resume and fork use the same network.
+	Teacher       string `json:"teacher,omitempty"`
+	TeacherSHA256 string `json:"teacher_sha256,omitempty"`
+	// Student is "copy" (the student starts as a copy of the teacher) or
+	// "native" (a residual CNN of Width, Depth with the teacher's embedding
+	// size, trained from scratch).
+	Student string `json:"student,omitempty"`
+	// Channels, Mean and Std are the imported teacher's input convention:
+	// a pixel p in [0,255] enters as (p − Mean)/Std, in RGB or BGR order.
+	Channels string  `json:"channels,omitempty"`
+	Mean     float64 `json:"mean,omitempty"`
+	Std      float64 `json:"std,omitempty"`
 }
 
 // PhaseConfig holds the fixed settings of one training phase.
@@ -165,7 +186,7 @@ func Preset(name string) Config {
 		Seed:    1,
 		Method:  "proxyless",
 		Data:    DataConfig{Source: "synth", HR: 32, TrainIDs: 300, EvalIDs: 100, PerID: 24, EvalFraction: 0.25},
-		Model:   ModelConfig{Width: 8, Depth: 1, Embed: 128},
+		Model:   ModelConfig{Width: 8, Depth: 1, Embed: 128, Student: "copy", Channels: "rgb", Mean: 127.5, Std: 128},
 		Teacher: PhaseConfig{Epochs: 12, Batch: 64, MarginWarmup: 2, MarginRamp: 3, LRWarmup: 1},
 		Student: PhaseConfig{Epochs: 3, Batch: 64, MarginWarmup: 0, MarginRamp: 0, LRWarmup: 0.5},
 		Eval: EvalConfig{LRSizes: []int{8, 12, 16}, Folds: 10, Pairs: 3000, GalleryPerID: 1,
@@ -192,7 +213,7 @@ func Preset(name string) Config {
 	}
 	if name == "tiny" {
 		c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID = 60, 30, 16
-		c.Model = ModelConfig{Width: 8, Depth: 1, Embed: 64}
+		c.Model.Width, c.Model.Depth, c.Model.Embed = 8, 1, 64
 		c.Teacher = PhaseConfig{Epochs: 12, Batch: 32, MarginWarmup: 2, MarginRamp: 3, LRWarmup: 0.5}
 		c.Student = PhaseConfig{Epochs: 4, Batch: 32, LRWarmup: 0.25}
 		c.Eval.Pairs = 600

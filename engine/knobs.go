@@ -309,10 +309,34 @@ func buildKnobs() []Knob {
 			Get: func(c *Config) string { return c.Data.EvalSource },
 			Set: func(c *Config, v string) error { c.Data.EvalSource = v; return nil },
 		},
+		boolKnob("data", "data.grey", "feed every training and evaluation image as grey (three equal channels)", func(c *Config) *bool { return &c.Data.Grey }),
+		{
+			Name: "data.crop", Help: "face box in each source frame: none, centre:N (px), centre:P% or box:X,Y,W,H", Group: "data",
+			Get: func(c *Config) string { return c.Data.Crop },
+			Set: func(c *Config, v string) error {
+				crop, err := datasets.ParseCrop(v)
+				if err != nil {
+					return err
+				}
+				if c.Data.Crop = crop.String(); c.Data.Crop == "none" {
+					c.Data.Crop = ""
+				}
+				return nil
+			},
+		},
 		floatKnob("data", "data.eval_fraction", "image folders: share of identities held out", false, 0.05, 0.95, 0.05, func(c *Config) *float64 { return &c.Data.EvalFraction }),
 		intKnob("model", "model.width", "channels of the first stage", false, 2, 256, func(c *Config) *int { return &c.Model.Width }),
 		intKnob("model", "model.depth", "residual blocks per stage", false, 1, 8, func(c *Config) *int { return &c.Model.Depth }),
 		intKnob("model", "model.embed", "embedding size", false, 2, 2048, func(c *Config) *int { return &c.Model.Embed }),
+		{
+			Name: "model.teacher", Help: "a pretrained ONNX recogniser to distil (frozen teacher); empty = train a teacher", Group: "model",
+			Get: func(c *Config) string { return c.Model.Teacher },
+			Set: func(c *Config, v string) error { c.Model.Teacher = v; return nil },
+		},
+		enumKnob("model", "model.student", "with an ONNX teacher: copy (fine-tune a copy of it) or native (a residual CNN)", false, []string{"copy", "native"}, func(c *Config) *string { return &c.Model.Student }),
+		enumKnob("model", "model.channels", "ONNX teacher input channel order", false, []string{"rgb", "bgr"}, func(c *Config) *string { return &c.Model.Channels }),
+		floatKnob("model", "model.mean", "ONNX teacher input: pixel mean subtracted (0-255 scale)", false, 0, 255, 0.5, func(c *Config) *float64 { return &c.Model.Mean }),
+		floatKnob("model", "model.std", "ONNX teacher input: divisor after the mean (0-255 scale)", false, 0.001, 1000, 1, func(c *Config) *float64 { return &c.Model.Std }),
 		{
 			Name: "eval.lr_sizes", Help: "LR sides of the evaluation sweep, comma separated", Group: "eval",
 			Get: func(c *Config) string {

@@ -79,7 +79,13 @@ func NewNet(spec NetSpec, backbone Params, classifier *Param) (*Net, error) {
 		return nd, nil
 	}
 	n.ws = &workspace{}
-	emb, err := buildBackbone(a, spec.N, n.x, byName, n.ws)
+	var emb *G.Node
+	var err error
+	if a.Imported != nil {
+		emb, err = a.Imported.Build(g, n.x, byName, spec.Loss && spec.TrainBackbone)
+	} else {
+		emb, err = buildBackbone(a, spec.N, n.x, byName, n.ws)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	G "gorgonia.org/gorgonia"
 	"math"
 	"math/rand"
 )
@@ -70,10 +71,38 @@ func (ps Params) Count() int {
 // things are.
 type Arch struct {
 	HR, Width, Depth, Embed int
+	// Imported, when set, is a pretrained network (an ONNX model) used as
+	// the backbone instead of the residual CNN; HR and Embed are its own.
+	Imported Imported
+}
+
+// Imported is a backbone brought from elsewhere (engine/onnx implements it;
+// nn does not import it, as onnx builds on nn's kernels).
+type Imported interface {
+	// Build wires the network into g on x, [N,3,Side,Side] images in
+	// [-1,1] as the datasets pipeline makes them, reading each weight
+	// through param, and returns the [N, EmbedDim] output. With train the
+	// ops get their backward passes.
+	Build(g *G.ExprGraph, x *G.Node, param func(name string) (*G.Node, error), train bool) (*G.Node, error)
+	// TrainableWeights returns a fresh copy of the weights Build reads.
+	TrainableWeights() Params
+	EmbedDim() int
+	Side() int
+}
+
+// ImportedArch is the architecture of an imported backbone.
+func ImportedArch(m Imported) Arch {
+	return Arch{HR: m.Side(), Embed: m.EmbedDim(), Imported: m}
 }
 
 // Validate rejects shapes the backbone cannot be built with.
 func (a Arch) Validate() error {
+	if a.Imported != nil { // ImportedArch took HR and Embed from the model
+		if a.HR < 1 || a.Embed < 1 {
+			return fmt.Errorf("nn: an imported backbone of %d px and %d-d embeddings", a.HR, a.Embed)
+		}
+		return nil
+	}
 	if a.HR < 8 || a.HR%8 != 0 {
 		return fmt.Errorf("nn: HR side %d must be a multiple of 8 and at least 8", a.HR)
 	}
@@ -97,6 +126,9 @@ func (a Arch) flatDim() int { s := a.HR / 8; return 4 * a.Width * s * s }
 func NewBackbone(a Arch, rng *rand.Rand) (Params, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
+	}
+	if a.Imported != nil {
+		return a.Imported.TrainableWeights(), nil
 	}
 	var ps Params
 	conv := func(name string, in, out int, gain float64) {

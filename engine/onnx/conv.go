@@ -135,7 +135,7 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw && g.sh <= 8
 	var j int
 	g.lo, g.hi, j = b.activation(i, n)
-	b.r.MACs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
+	b.macs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
 	v, err := b.kernelOp([]int{g.n, g.cout, g.ho, g.wo}, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
 		var bias []float32
 		if g.hasBias {

@@ -417,8 +417,8 @@ func buildFlatten(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*valu
 // `[1, -1]` flatten becomes `[N, -1]` for a batch of N.
 func (b *builder) reshapeTarget(in []int, t []int) ([]int, error) {
 	out := append([]int(nil), t...)
-	if b.m.Input.Shape[0] == 1 && b.r.N > 1 && len(out) > 0 && out[0] == 1 && len(in) > 0 && in[0] == b.r.N {
-		out[0] = b.r.N
+	if b.m.Input.Shape[0] == 1 && b.batch > 1 && len(out) > 0 && out[0] == 1 && len(in) > 0 && in[0] == b.batch {
+		out[0] = b.batch
 	}
 	infer := -1
 	known := 1
@@ -884,7 +884,7 @@ func buildGemm(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 		return nil, b.errf("cannot multiply %v by %v (transA %v, transB %v)", a, w, tA, tB)
 	}
 	out := []int{m, nn}
-	b.r.MACs += int64(m * nn * k / b.r.N)
+	b.macs += int64(m * nn * k / b.batch)
 	names, vals := n.GetInput()[:2], ins[:2]
 	var cst []int
 	if len(ins) > 2 && ins[2] != nil {
@@ -915,7 +915,7 @@ func buildMatMul(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value
 	k, nn := w[0], w[1]
 	m := prod(a) / k
 	out := append(append([]int(nil), a[:len(a)-1]...), nn)
-	b.r.MACs += int64(m * nn * k / b.r.N)
+	b.macs += int64(m * nn * k / b.batch)
 	v, err := b.kernelOp(out, n.GetInput()[:2], ins[:2], func(rt *runtime, dst []float32, src [][]float32) {
 		rt.gemm.Sgemm(false, false, m, nn, k, 1, src[0], k, src[1], nn, 0, dst, nn)
 	})

@@ -42,6 +42,7 @@ type value struct {
 	node  *G.Node
 	k     *kernel // the op writing node, nil for the input and weights
 	c     *tval
+	grad  bool // a training graph computes its gradient
 }
 
 // runtime is what a runner's ops share while running: the scratch and
@@ -73,17 +74,28 @@ func (rt *runtime) buf(i, n int) []float32 {
 	return rt.scratch[i][:n]
 }
 
-// kernel is one ONNX node (or a fused pair) as a graph op.
+// kernel is one ONNX node (or a fused pair), or one of their backward
+// passes, as a graph op.
 type kernel struct {
 	name   string
-	id     int
+	id     int // in the forward graph; -1 for backward kernels
 	ins    [][]int
 	inKern []*kernel // the kernel writing each input, nil for weights and the input
 	out    []int
 	run    func(rt *runtime, dst []float32, src [][]float32)
 	rt     *runtime
-	keep   bool      // a graph output: its buffer is never released
+	// pooled outputs come from the runtime's pool and go back once their
+	// last reader has run; the others (graph outputs, every buffer of a
+	// training graph, whose backward pass reads the activations) own one
+	// buffer, reused every run.
+	pooled bool
+	resets bool      // the first kernel of a built graph: a run starts here
+	own    []float32 // the buffer of an unpooled kernel
 	last   []float32 // the output of the last run
+	// diff says which inputs get a gradient, grad builds them (nil: the
+	// operator has no backward pass, or the graph is for inference).
+	diff []bool
+	grad gradFn
 }
 
 // gop adapts a kernel to gorgonia's Op interface.
@@ -111,6 +123,7 @@ func (o gop) String() string                                 { return o.k.name }
 
 func (o gop) Do(vals ...G.Value) (G.Value, error) {
 	k := o.k
+	rt := k.rt
 	src := make([][]float32, len(vals))
 	for i, v := range vals {
 		d, ok := v.Data().([]float32)
@@ -119,21 +132,49 @@ func (o gop) Do(vals ...G.Value) (G.Value, error) {
 		}
 		src[i] = d
 	}
-	dst := k.rt.acquire(prod(k.out))
-	k.run(k.rt, dst, src)
+	if k.resets {
+		copy(rt.refs, rt.readers)
+	}
+	var dst []float32
+	if k.pooled {
+		dst = rt.acquire(prod(k.out))
+	} else {
+		if len(k.own) != prod(k.out) {
+			k.own = make([]float32, prod(k.out))
+		}
+		dst = k.own
+	}
+	k.run(rt, dst, src)
 	k.last = dst
-	if k.rt.readers[k.id] == 0 && !k.keep { // nothing reads it
-		k.rt.release(dst)
+	if k.pooled && rt.readers[k.id] == 0 { // nothing reads it
+		rt.release(dst)
 	}
 	for i, in := range k.inKern {
-		if in == nil || in.keep || seenBefore(k.inKern[:i], in) {
+		if in == nil || !in.pooled || seenBefore(k.inKern[:i], in) {
 			continue
 		}
-		if k.rt.refs[in.id]--; k.rt.refs[in.id] == 0 {
-			k.rt.release(in.last)
+		if rt.refs[in.id]--; rt.refs[in.id] == 0 {
+			rt.release(in.last)
 		}
 	}
 	return tensor.New(tensor.WithShape(nodeShape(k.out)...), tensor.WithBacking(dst)), nil
+}
+
+// DiffWRT says which inputs get a gradient: none in an inference graph.
+func (o gop) DiffWRT(n int) []bool {
+	if o.k.diff == nil {
+		return make([]bool, n)
+	}
+	return o.k.diff
+}
+
+// SymDiff adds the kernel's backward pass; Build refuses a training graph
+// with an operator that has none, so this only fails on misuse.
+func (o gop) SymDiff(ins G.Nodes, out, g *G.Node) (G.Nodes, error) {
+	if o.k.grad == nil {
+		return nil, fmt.Errorf("onnx: %s has no backward pass", o.k.name)
+	}
+	return o.k.grad(o.k, ins, out, g)
 }
 
 func seenBefore(ks []*kernel, k *kernel) bool {
@@ -157,12 +198,26 @@ func nodeShape(s []int) tensor.Shape {
 // builder turns the ONNX graph into gorgonia nodes for one input size.
 type builder struct {
 	m       *Model
-	r       *Runner
+	g       *G.ExprGraph
+	batch   int
+	rt      *runtime
+	macs    int64
+	consts  map[string]*G.Node // constant nodes made so far, by name
 	vals    map[string]*value
 	kernels []*kernel
 	fused   map[int]bool // node indices whose work an earlier kernel does
 	users   map[string][]int
 	node    *onnxpb.NodeProto // the node being built, for errors
+	// A graph built by Build reads its trainable weights through param,
+	// and with train every kernel gets a backward pass.
+	param     func(name string) (*G.Node, error)
+	trainable map[string]bool
+	train     bool
+}
+
+func newBuilder(m *Model, g *G.ExprGraph, batch int) *builder {
+	return &builder{m: m, g: g, batch: batch, rt: &runtime{free: map[int][][]float32{}},
+		consts: map[string]*G.Node{}, vals: map[string]*value{}, fused: map[int]bool{}, users: map[string][]int{}}
 }
 
 // NewRunner builds the graph for batch images of h×w pixels.
@@ -175,9 +230,8 @@ func (m *Model) NewRunner(batch, h, w int) (*Runner, error) {
 			return nil, fmt.Errorf("onnx: %s takes %d×%d inputs, not %d×%d", m.Path, m.Input.Shape[2], m.Input.Shape[3], h, w)
 		}
 	}
-	r := &Runner{N: batch, H: h, W: w, model: m, g: G.NewGraph(), Nodes: map[string]*G.Node{}}
-	r.rt = &runtime{free: map[int][][]float32{}}
-	b := &builder{m: m, r: r, vals: map[string]*value{}, fused: map[int]bool{}, users: map[string][]int{}}
+	r := &Runner{N: batch, H: h, W: w, model: m, g: G.NewGraph()}
+	b := newBuilder(m, r.g, batch)
 	c := m.Input.Shape[1]
 	if c < 1 {
 		c = 3 // an open channel count: images
@@ -187,8 +241,25 @@ func (m *Model) NewRunner(batch, h, w int) (*Runner, error) {
 	x := G.NewTensor(r.g, tensor.Float32, 4, G.WithShape(shape...), G.WithName(m.Input.Name),
 		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(r.input))))
 	b.vals[m.Input.Name] = &value{shape: shape, node: x}
+	if err := b.buildGraph(); err != nil {
+		return nil, err
+	}
+	for _, o := range m.Outputs {
+		r.outputs = append(r.outputs, b.vals[o.Name])
+	}
+	r.rt, r.MACs, r.Nodes = b.rt, b.macs, b.consts
+	r.vm = G.NewTapeMachine(r.g)
+	return r, nil
+}
+
+// buildGraph adds every node of the model, reading the values b.vals
+// already holds (the image input), and marks the graph outputs.
+func (b *builder) buildGraph() error {
+	m := b.m
 	for name, c := range m.consts {
-		b.vals[name] = &value{shape: c.shape, c: c}
+		if _, ok := b.vals[name]; !ok {
+			b.vals[name] = &value{shape: c.shape, c: c}
+		}
 	}
 	nodes := m.Proto.GetGraph().GetNode()
 	for i, n := range nodes {
@@ -203,7 +274,7 @@ func (m *Model) NewRunner(batch, h, w int) (*Runner, error) {
 	for i, n := range nodes {
 		if n.GetOpType() == "Constant" {
 			if err := b.build(i, n); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -212,28 +283,32 @@ func (m *Model) NewRunner(batch, h, w int) (*Runner, error) {
 			continue
 		}
 		if err := b.build(i, n); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, o := range m.Outputs {
 		v := b.vals[o.Name]
 		if v == nil || v.k == nil {
-			return nil, fmt.Errorf("onnx: %s: output %q is not computed from the input; ccface runs models whose outputs depend on the image", m.Path, o.Name)
+			return fmt.Errorf("onnx: %s: output %q is not computed from the input; ccface runs models whose outputs depend on the image", m.Path, o.Name)
 		}
-		v.k.keep = true
-		r.outputs = append(r.outputs, v)
+		v.k.pooled = false
 	}
-	r.rt.refs = make([]int, len(b.kernels))
-	r.rt.readers = make([]int, len(b.kernels))
+	if b.train { // a backward pass reads the activations: nothing is pooled
+		for _, k := range b.kernels {
+			k.pooled = false
+		}
+		return nil
+	}
+	b.rt.refs = make([]int, len(b.kernels))
+	b.rt.readers = make([]int, len(b.kernels))
 	for _, k := range b.kernels {
 		for i, in := range k.inKern {
 			if in != nil && !seenBefore(k.inKern[:i], in) {
-				r.rt.readers[in.id]++
+				b.rt.readers[in.id]++
 			}
 		}
 	}
-	r.vm = G.NewTapeMachine(r.g)
-	return r, nil
+	return nil
 }
 
 func (b *builder) errf(format string, args ...any) error {
@@ -321,42 +396,64 @@ func Supported() []string {
 	return ops
 }
 
-// nodeOf returns the graph node of v, making a named constant node for a
-// folded value (a weight keeps its initialiser's name).
-func (b *builder) nodeOf(name string, v *value) (*G.Node, error) {
+// nodeOf returns the graph node of v: a trainable weight's from param in
+// a graph of Build, else a named constant node for a folded value (a
+// weight keeps its initialiser's name). It also says whether the value
+// needs a gradient.
+func (b *builder) nodeOf(name string, v *value) (*G.Node, bool, error) {
 	if v.node != nil {
-		return v.node, nil
+		return v.node, v.grad, nil
+	}
+	if nd, ok := b.consts[name]; ok {
+		return nd, b.train && b.trainable[name], nil
 	}
 	if v.c.f == nil {
-		return nil, b.errf("input %q holds integers where floats are expected", name)
+		return nil, false, b.errf("input %q holds integers where floats are expected", name)
+	}
+	if b.param != nil && b.trainable[name] {
+		nd, err := b.param(name)
+		if err != nil {
+			return nil, false, fmt.Errorf("onnx: %s: weight %s: %w", b.m.Path, name, err)
+		}
+		if !sameShape(nd.Shape(), nodeShape(v.shape)) {
+			return nil, false, fmt.Errorf("onnx: %s: weight %s is bound to a node of shape %v, the model's is %v", b.m.Path, name, nd.Shape(), v.shape)
+		}
+		b.consts[name] = nd
+		return nd, b.train, nil
 	}
 	s := nodeShape(v.shape)
-	v.node = G.NewTensor(b.r.g, tensor.Float32, len(s), G.WithShape(s...), G.WithName(name),
+	nd := G.NewTensor(b.g, tensor.Float32, len(s), G.WithShape(s...), G.WithName(name),
 		G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(v.c.f))))
-	b.r.Nodes[name] = v.node
-	return v.node, nil
+	b.consts[name] = nd
+	return nd, false, nil
 }
 
 // kernelOp adds a kernel reading ins (their names for the graph's weight
 // nodes) and returns its output value.
 func (b *builder) kernelOp(out []int, names []string, ins []*value, run func(rt *runtime, dst []float32, src [][]float32)) (*value, error) {
-	k := &kernel{name: b.node.GetOpType() + ":" + nodeName(b.node), id: len(b.kernels), out: out, run: run, rt: b.r.rt}
+	k := &kernel{name: b.node.GetOpType() + ":" + nodeName(b.node), id: len(b.kernels), out: out, run: run, rt: b.rt, pooled: true}
 	var nodes G.Nodes
+	needGrad := false
 	for i, v := range ins {
-		nd, err := b.nodeOf(names[i], v)
+		nd, grad, err := b.nodeOf(names[i], v)
 		if err != nil {
 			return nil, err
 		}
 		nodes = append(nodes, nd)
 		k.ins = append(k.ins, v.shape)
 		k.inKern = append(k.inKern, v.k)
+		k.diff = append(k.diff, grad)
+		needGrad = needGrad || grad
+	}
+	if !needGrad {
+		k.diff = nil
 	}
 	nd, err := G.ApplyOp(gop{k}, nodes...)
 	if err != nil {
 		return nil, b.errf("%v", err)
 	}
 	b.kernels = append(b.kernels, k)
-	return &value{shape: out, node: nd, k: k}, nil
+	return &value{shape: out, node: nd, k: k, grad: needGrad}, nil
 }
 
 // Input returns the input buffer [N,C,H,W] (C = 3 for images); fill it
@@ -367,12 +464,6 @@ func (r *Runner) Input() []float32 { return r.input }
 func (r *Runner) Run() error {
 	defer r.vm.Reset()
 	copy(r.rt.refs, r.rt.readers)
-	for _, o := range r.outputs { // last run's outputs go back to the pool
-		if o.k.last != nil {
-			r.rt.release(o.k.last)
-			o.k.last = nil
-		}
-	}
 	if err := r.vm.RunAll(); err != nil {
 		return fmt.Errorf("onnx: %s: run: %w", r.model.Path, err)
 	}

@@ -34,7 +34,11 @@ func LoadData(cfg engine.Config) (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
-	ev, proto, skipped, err := LoadEvalSet(cfg.Data.EvalSource, "", cfg.Data.HR)
+	prep, err := PrepOf(cfg)
+	if err != nil {
+		return Data{}, err
+	}
+	ev, proto, skipped, err := LoadEvalSet(cfg.Data.EvalSource, "", cfg.Data.HR, prep)
 	if err != nil {
 		return Data{}, err
 	}
@@ -91,8 +95,8 @@ func pixelHash(p []uint8) uint64 {
 // probes and gallery with distractors; a folder or .rec: drawn from the
 // labels). images is the folder a pairs.txt names images in ("" = next to
 // it). Unreadable entries are skipped and listed.
-func LoadEvalSet(path, images string, size int) (*datasets.Set, Protocol, []string, error) {
-	es, err := datasets.OpenEval(path, datasets.EvalOptions{Images: images})
+func LoadEvalSet(path, images string, size int, prep datasets.Prep) (*datasets.Set, Protocol, []string, error) {
+	es, err := datasets.OpenEval(path, datasets.EvalOptions{Images: images, Prep: prep})
 	if err != nil {
 		return nil, Protocol{}, nil, err
 	}
@@ -122,6 +126,13 @@ func LoadEvalSet(path, images string, size int) (*datasets.Set, Protocol, []stri
 	return set, proto, dec.Skipped, nil
 }
 
+// PrepOf is the preprocessing cfg's data knobs ask for (data.grey,
+// data.crop), for training and evaluation sets alike.
+func PrepOf(cfg engine.Config) (datasets.Prep, error) {
+	crop, err := datasets.ParseCrop(cfg.Data.Crop)
+	return datasets.Prep{Grey: cfg.Data.Grey, Crop: crop}, err
+}
+
 // loadSplit loads the data source and, with split, holds out a share of
 // its identities for evaluation; without, all of it is for training.
 func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *datasets.Set, warnings []string, err error) {
@@ -129,6 +140,13 @@ func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *data
 	format, err := datasets.DetectFormat(d.Source)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	prep, err := PrepOf(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if format == datasets.FormatSynth && prep != (datasets.Prep{}) {
+		return nil, nil, nil, fmt.Errorf("data.grey and data.crop apply to image files, not to the synthetic faces; pass --data DIR")
 	}
 	switch format {
 	case datasets.FormatSynth:
@@ -140,6 +158,7 @@ func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *data
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		rec.SetPrep(prep)
 		problems, _ := rec.Problems()
 		if !split {
 			return rec, nil, problems, nil
@@ -151,7 +170,7 @@ func loadSplit(cfg engine.Config, split bool) (train datasets.Source, eval *data
 		}
 		return tr, evSet, problems, nil
 	case datasets.FormatFolder:
-		all, err := datasets.LoadFolder(d.Source, d.HR, datasets.Prep{})
+		all, err := datasets.LoadFolder(d.Source, d.HR, prep)
 		if err != nil {
 			return nil, nil, nil, err
 		}

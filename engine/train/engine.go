@@ -43,6 +43,10 @@ type Engine struct {
 	eval     *datasets.Set
 	protocol Protocol
 
+	// archs are the phases' backbones: the configured residual CNN, or an
+	// imported ONNX teacher (model.teacher) and its student.
+	archs archs
+
 	// Owned by the loop goroutine.
 	cfg      engine.Config
 	st       *state
@@ -81,12 +85,17 @@ func New(cfg engine.Config, data Data, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("train: batch %d is larger than the %d training images; lower teacher.batch/student.batch", p.Batch, train.Len())
 		}
 	}
-	st, err := newState(cfg, train.NumIDs())
+	teacher, err := loadTeacher(cfg)
+	if err != nil {
+		return nil, err
+	}
+	as := archsOf(cfg, teacher)
+	st, err := newState(cfg, as.teacher, train.NumIDs())
 	if err != nil {
 		return nil, err
 	}
 	return &Engine{
-		opts: opts, train: train, eval: eval, protocol: data.Protocol,
+		opts: opts, train: train, eval: eval, protocol: data.Protocol, archs: as,
 		cfg: cfg.Clone(), shadow: cfg.Clone(), st: st,
 		cmds: make(chan command, 256), box: newOutbox(),
 	}, nil
@@ -95,7 +104,7 @@ func New(cfg engine.Config, data Data, opts Options) (*Engine, error) {
 // Restore continues from a checkpoint blob written by this engine: weights,
 // optimizer, step, knob values in effect. Call it before Start.
 func (e *Engine) Restore(blob []byte) error {
-	st, cfg, err := decodeState(blob, e.train.NumIDs())
+	st, cfg, err := decodeState(blob, e.train.NumIDs(), e.archs.teacher)
 	if err != nil {
 		return err
 	}
@@ -140,14 +149,17 @@ func equalValues(a, b map[string]string) bool {
 // phase): the teacher phase is skipped and the student phase starts from
 // it. Knobs stay this run's. Call it before Start.
 func (e *Engine) StartFromTeacher(blob []byte) error {
-	st, cfg, err := decodeState(blob, e.train.NumIDs())
+	st, cfg, err := decodeState(blob, e.train.NumIDs(), e.archs.teacher)
 	if err != nil {
 		return err
 	}
 	if phaseIndex(st.Phase) < phaseIndex(engine.PhaseStudent) && st.PhaseStep < e.phaseStepsOf(cfg, engine.PhaseTeacher) {
 		return fmt.Errorf("train: the teacher checkpoint is from step %d, before its teacher phase ended", st.Step)
 	}
-	if arch(cfg) != arch(e.cfg) {
+	if cfg.Model.TeacherSHA256 != e.cfg.Model.TeacherSHA256 {
+		return fmt.Errorf("train: the teacher session distils model.teacher=%q, this run %q", cfg.Model.Teacher, e.cfg.Model.Teacher)
+	}
+	if cfg.Model.Teacher == "" && arch(cfg) != arch(e.cfg) {
 		return fmt.Errorf("train: the teacher was trained with model %+v, this run has %+v", arch(cfg), arch(e.cfg))
 	}
 	e.st.Teacher, e.st.Classifier = st.Teacher, st.Classifier

@@ -26,12 +26,12 @@ const clusterPairs = 20000
 // emits the result. Failures are reported, not fatal: training goes on.
 func (e *Engine) evaluate(phase, reason string) {
 	model := engine.PhaseTeacher
-	bb := e.st.Teacher
+	bb, a := e.st.Teacher, e.archs.teacher
 	if phase == engine.PhaseStudent && e.st.Student != nil {
-		model, bb = engine.PhaseStudent, e.st.Student
+		model, bb, a = engine.PhaseStudent, e.st.Student, e.archs.student
 	}
 	t0 := time.Now()
-	values, curves, err := Evaluate(Backbone{bb, e.cfg}, e.cfg, e.eval, e.protocol)
+	values, curves, err := Evaluate(Backbone{bb, a}, e.cfg, e.eval, e.protocol)
 	if err != nil {
 		e.logf("evaluation of the %s failed: %v", model, err)
 		return
@@ -73,16 +73,17 @@ type EmbedGraph interface {
 	Embeddings() []float32
 }
 
-// Backbone embeds with a native ccface backbone of cfg's architecture.
+// Backbone embeds with a trained backbone (a residual CNN, or an imported
+// network with trained weights) of architecture Arch.
 type Backbone struct {
 	Params nn.Params
-	Cfg    engine.Config
+	Arch   nn.Arch
 }
 
-func (b Backbone) Side() int                  { return b.Cfg.Data.HR }
+func (b Backbone) Side() int                  { return b.Arch.HR }
 func (b Backbone) Prepare(x []float32, _ int) { datasets.Normalise(x) }
 func (b Backbone) NewGraph(n int) (EmbedGraph, error) {
-	return nn.NewNet(nn.NetSpec{Arch: arch(b.Cfg), N: n}, b.Params, nil)
+	return nn.NewNet(nn.NetSpec{Arch: b.Arch, N: n}, b.Params, nil)
 }
 
 // Evaluate runs the verification and identification protocols of METHOD.md
@@ -91,6 +92,24 @@ func (b Backbone) NewGraph(n int) (EmbedGraph, error) {
 func Evaluate(emb Embedder, cfg engine.Config, set *datasets.Set, proto Protocol) (map[string]float64, map[string]engine.Curve, error) {
 	embed := func(x []float32, n int) ([][]float32, error) { return embedAll(emb, cfg, x, n) }
 	return evaluateWith(emb.Side(), emb.Prepare, embed, cfg, set, proto)
+}
+
+// PairsNote says when the verification pairs drawn from set's labels are
+// fewer than eval.pairs asks: MakePairs keeps same and different pairs
+// balanced, so a set with few images per identity gives fewer. Empty when
+// the set brings its own pairs or all were drawn.
+func PairsNote(cfg engine.Config, set *datasets.Set, proto Protocol) string {
+	if !proto.Verify || proto.Pairs != nil {
+		return ""
+	}
+	n := len(eval.MakePairs(set.Labels, cfg.Eval.Pairs, cfg.Seed))
+	if n >= cfg.Eval.Pairs-1 { // an odd count rounds down to balance
+		return ""
+	}
+	if n == 0 {
+		return fmt.Sprintf("verification: no balanced pairs can be drawn from %d images (an identity with two images and two identities are needed); verification is not scored", set.Len())
+	}
+	return fmt.Sprintf("verification: %d pairs (%d same, %d different), not the %d eval.pairs asks: the set holds no more same-identity pairs, and pairs stay balanced", n, n/2, n/2, cfg.Eval.Pairs)
 }
 
 // embedFunc embeds n prepared CHW images.

@@ -38,6 +38,9 @@ func (e *Engine) loop(ctx context.Context) {
 	}()
 	e.emit(engine.Event{Kind: engine.KindStart, Values: map[string]float64{engine.MTotalSteps: float64(e.totalSteps())},
 		Message: fmt.Sprintf("%d training / %d evaluation identities", e.train.NumIDs(), e.eval.NumIDs())})
+	if note := PairsNote(e.cfg, e.eval, e.protocol); note != "" {
+		e.logf("%s", note)
+	}
 	for _, phase := range e.phases() {
 		if phaseIndex(e.st.Phase) > phaseIndex(phase) {
 			continue
@@ -129,9 +132,18 @@ func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 		return nil, err
 	}
 	pr := &phaseRun{phase: phase, batch: pc.Batch, per: pc.Batch / r, loader: loader, batches: prefetcher{loader: loader}}
-	spec := nn.NetSpec{Arch: arch(e.cfg), N: pr.per, Loss: true, TrainBackbone: true, TrainClassifier: true}
+	// An imported teacher stays frozen: its phase trains the classifier.
+	frozen := e.archs.teacher.Imported != nil
+	spec := nn.NetSpec{Arch: e.archs.teacher, N: pr.per, Loss: true, TrainBackbone: !frozen, TrainClassifier: true}
 	backbone, classifier := st.Teacher, st.Classifier
+	if phase == engine.PhaseTeacher && frozen && st.Step == 0 && st.PhaseStep == 0 {
+		if err := e.classMeans(st.Classifier); err != nil {
+			return nil, err
+		}
+		e.logf("classifier: the mean %s embedding of each of the %d training identities", e.cfg.Model.Teacher, e.train.NumIDs())
+	}
 	if phase == engine.PhaseStudent {
+		spec.Arch, spec.TrainBackbone = e.archs.student, true
 		if err := e.prepareStudent(pr, &spec); err != nil {
 			return nil, err
 		}

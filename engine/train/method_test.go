@@ -187,7 +187,7 @@ func TestStudentStepWiring(t *testing.T) {
 		b, per, dim := pr.batch, pr.per, cfg.Model.Embed
 		img := 3 * cfg.Data.HR * cfg.Data.HR
 		hr := append([]float32(nil), pr.data.HR[:b*img]...)
-		tEmb, err := embedAll(Backbone{e.st.Teacher, cfg}, cfg, hr, b)
+		tEmb, err := embedAll(Backbone{e.st.Teacher, arch(cfg)}, cfg, hr, b)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,11 +77,11 @@ func TestResumeIsExact(t *testing.T) {
 		}
 		b.Start(context.Background())
 		evsB := collect(t, b)
-		stA, _, err := decodeState(full.last, a.train.NumIDs())
+		stA, _, err := decodeState(full.last, a.train.NumIDs(), a.archs.teacher)
 		if err != nil {
 			t.Fatal(err)
 		}
-		stB, _, err := decodeState(resumed.last, b.train.NumIDs())
+		stB, _, err := decodeState(resumed.last, b.train.NumIDs(), b.archs.teacher)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,9 +44,9 @@ func arch(cfg engine.Config) nn.Arch {
 	return nn.Arch{HR: cfg.Data.HR, Width: cfg.Model.Width, Depth: cfg.Model.Depth, Embed: cfg.Model.Embed}
 }
 
-func newState(cfg engine.Config, classes int) (*state, error) {
+func newState(cfg engine.Config, teacher nn.Arch, classes int) (*state, error) {
 	rng := rand.New(rand.NewSource(cfg.Seed))
-	bb, err := nn.NewBackbone(arch(cfg), rng)
+	bb, err := nn.NewBackbone(teacher, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func decodeCheckpoint(blob []byte) (checkpoint, error) {
 	return ck, nil
 }
 
-func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
+func decodeState(blob []byte, classes int, teacher nn.Arch) (*state, engine.Config, error) {
 	ck, err := decodeCheckpoint(blob)
 	if err != nil {
 		return nil, engine.Config{}, err
@@ -94,7 +94,13 @@ func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
 	if ck.State.Classifier == nil || ck.State.Classifier.Shape[0] != classes {
 		return nil, engine.Config{}, fmt.Errorf("train: checkpoint classifier does not match the %d training identities of this data", classes)
 	}
-	want, err := nn.NewBackbone(arch(ck.Config), rand.New(rand.NewSource(0)))
+	if ck.Config.Model.TeacherSHA256 != "" && teacher.Imported == nil {
+		return nil, engine.Config{}, fmt.Errorf("train: the checkpoint distils the ONNX teacher %s: run with model.teacher set to it", ck.Config.Model.Teacher)
+	}
+	if teacher.Imported == nil {
+		teacher = arch(ck.Config)
+	}
+	want, err := nn.NewBackbone(teacher, rand.New(rand.NewSource(0)))
 	if err != nil {
 		return nil, engine.Config{}, err
 	}
@@ -112,6 +118,10 @@ func decodeState(blob []byte, classes int) (*state, engine.Config, error) {
 // existed) and the default agreement momentum. (m_min = 0, no floor, is
 // the checkpoint's old meaning already.)
 func fillNewKnobs(cfg *engine.Config) {
+	if m := &cfg.Model; m.Student == "" { // before ONNX teachers: their defaults
+		d := engine.Default().Model
+		m.Student, m.Channels, m.Mean, m.Std = d.Student, d.Channels, d.Mean, d.Std
+	}
 	h := &cfg.Hyper
 	if h.ACRScale == 0 {
 		h.ACRScale = h.Scale
@@ -152,16 +162,35 @@ func CheckpointWeights(blob []byte) (map[string][]float32, int64, error) {
 	return out, ck.State.Step, nil
 }
 
-// CheckpointModel returns the backbone a checkpoint would be evaluated with
-// (the student once its phase has started, else the teacher), its name and
-// the configuration in effect.
-func CheckpointModel(blob []byte) (nn.Params, string, engine.Config, error) {
+// CheckpointEmbedder returns a model of a checkpoint as an Embedder, with
+// the configuration in effect: which is engine.PhaseTeacher,
+// engine.PhaseStudent or "" (the student once its phase has started, else
+// the teacher); the name returned says which it is. A run with an ONNX
+// teacher needs that file (checked by its sha256).
+func CheckpointEmbedder(blob []byte, which string) (Embedder, string, engine.Config, error) {
 	ck, err := decodeCheckpoint(blob)
 	if err != nil {
 		return nil, "", engine.Config{}, err
 	}
-	if ck.State.Student != nil {
-		return ck.State.Student, engine.PhaseStudent, ck.Config, nil
+	m, err := loadTeacher(ck.Config)
+	if err != nil {
+		return nil, "", engine.Config{}, err
 	}
-	return ck.State.Teacher, engine.PhaseTeacher, ck.Config, nil
+	as := archsOf(ck.Config, m)
+	if which == "" {
+		which = engine.PhaseTeacher
+		if ck.State.Student != nil {
+			which = engine.PhaseStudent
+		}
+	}
+	switch which {
+	case engine.PhaseTeacher:
+		return Backbone{ck.State.Teacher, as.teacher}, which, ck.Config, nil
+	case engine.PhaseStudent:
+		if ck.State.Student == nil {
+			return nil, "", engine.Config{}, fmt.Errorf("the checkpoint at step %d is from before the student phase: it has no student yet", ck.State.Step)
+		}
+		return Backbone{ck.State.Student, as.student}, which, ck.Config, nil
+	}
+	return nil, "", engine.Config{}, fmt.Errorf("model %q: want teacher or student", which)
 }

@@ -22,6 +22,13 @@ func (e *Engine) prepareStudent(pr *phaseRun, spec *nn.NetSpec) error {
 	st, method := e.st, e.cfg.Method
 	if st.Student == nil {
 		st.Student = st.Teacher.Clone()
+		if e.archs.student != e.archs.teacher { // a native student of an imported teacher
+			bb, err := nn.NewBackbone(e.archs.student, newRand(e.cfg.Seed, 4))
+			if err != nil {
+				return err
+			}
+			st.Student = bb
+		}
 	}
 	if engine.StudentOwnsClassifier(method) && st.StudentClassifier == nil {
 		st.StudentClassifier = nn.Params{st.Classifier}.Clone()[0]
@@ -44,7 +51,7 @@ func (e *Engine) prepareStudent(pr *phaseRun, spec *nn.NetSpec) error {
 	}
 	pr.classifierRows = unitRows(st.Classifier)
 	for i := 0; i < pr.batch/pr.per; i++ {
-		net, err := nn.NewNet(nn.NetSpec{Arch: arch(e.cfg), N: pr.per}, st.Teacher, nil)
+		net, err := nn.NewNet(nn.NetSpec{Arch: e.archs.teacher, N: pr.per}, st.Teacher, nil)
 		if err != nil {
 			return err
 		}
@@ -114,7 +121,7 @@ func (e *Engine) prepareStudentStep(pr *phaseRun, m float64) error {
 	if h.ACRTarget == "student" && h.ACR != "off" {
 		if pr.studentEmb == nil {
 			for range pr.nets {
-				net, err := nn.NewNet(nn.NetSpec{Arch: arch(e.cfg), N: per}, st.Student, nil)
+				net, err := nn.NewNet(nn.NetSpec{Arch: e.archs.student, N: per}, st.Student, nil)
 				if err != nil {
 					return err
 				}

@@ -13,7 +13,7 @@ import (
 func tinyConfig() engine.Config {
 	c := engine.Preset("tiny")
 	c.Data.TrainIDs, c.Data.EvalIDs, c.Data.PerID, c.Data.HR = 12, 6, 8, 16
-	c.Model = engine.ModelConfig{Width: 4, Depth: 1, Embed: 16}
+	c.Model.Width, c.Model.Depth, c.Model.Embed = 4, 1, 16
 	// A constant margin, so the loss curve compares like with like.
 	c.Teacher = engine.PhaseConfig{Epochs: 8, Batch: 16, LRWarmup: 0.5}
 	c.Hyper.Margin = 0.2
@@ -131,11 +131,11 @@ func TestEveryMethodTrainsAndKeepsTheTeacherFrozen(t *testing.T) {
 				}
 			}
 			teacherEnd := saved.blobs[e.phaseSteps(engine.PhaseTeacher)]
-			before, _, err := decodeState(teacherEnd, e.train.NumIDs())
+			before, _, err := decodeState(teacherEnd, e.train.NumIDs(), e.archs.teacher)
 			if err != nil {
 				t.Fatal(err)
 			}
-			after, _, err := decodeState(saved.last, e.train.NumIDs())
+			after, _, err := decodeState(saved.last, e.train.NumIDs(), e.archs.teacher)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
 )
 
@@ -39,7 +40,12 @@ type CompareSpec struct {
 // stops the current run at its next step boundary.
 func Compare(ctx context.Context, spec CompareSpec) error {
 	c := &comparison{root: spec.Root, w: spec.Log, total: spec.Seeds * (len(spec.Methods) + 1), ctx: ctx}
-	base := spec.Base
+	base := spec.Base.Clone()
+	// An ONNX teacher's hash enters every run's key: another file under the
+	// same name is another comparison.
+	if err := train.ResolveTeacher(&base); err != nil {
+		return err
+	}
 	var fixedTeacher []byte
 	var fixedEval *engine.Event
 	if spec.Teacher != "" {
@@ -47,7 +53,7 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 		if err != nil {
 			return err
 		}
-		if fixedTeacher, fixedEval, err = finalOf(s); err != nil {
+		if fixedTeacher, fixedEval, err = finalOf(s, engine.PhaseTeacher); err != nil {
 			return err
 		}
 	}
@@ -119,7 +125,7 @@ func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([
 			if err != nil {
 				return nil, nil, err
 			}
-			blob, ev, err := finalOf(sess)
+			blob, ev, err := finalOf(sess, modelOf(label))
 			if err == nil {
 				fmt.Fprintf(c.w, "[%d/%d] %s: reusing finished session %s\n", c.done, c.total, name, s.ID)
 				return blob, ev, nil
@@ -158,7 +164,7 @@ func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([
 	if failed != nil {
 		return nil, nil, fmt.Errorf("%s (session %s): %w", name, r.Session().Dir, failed)
 	}
-	blob, ev, err := finalOf(r.Session())
+	blob, ev, err := finalOf(r.Session(), modelOf(label))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,8 +174,19 @@ func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([
 	return blob, ev, nil
 }
 
-// finalOf returns a finished session's latest checkpoint and last evaluation.
-func finalOf(s *sessions.Session) ([]byte, *engine.Event, error) {
+// modelOf is the model a comparison row reports: the teacher row its
+// teacher, every method row its student.
+func modelOf(label string) string {
+	if label == "teacher" {
+		return engine.PhaseTeacher
+	}
+	return engine.PhaseStudent
+}
+
+// finalOf returns a finished session's latest checkpoint and the last
+// evaluation of its model ("teacher" or "student"): a finished student run
+// also holds its teacher's, and a teacher row must not show the student's.
+func finalOf(s *sessions.Session, model string) ([]byte, *engine.Event, error) {
 	_, blob, _, err := s.LatestGoodCheckpoint(-1)
 	if err != nil {
 		return nil, nil, err
@@ -179,11 +196,11 @@ func finalOf(s *sessions.Session) ([]byte, *engine.Event, error) {
 		return nil, nil, err
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Kind == engine.KindEval {
+		if name, _, _ := strings.Cut(events[i].Message, " "); events[i].Kind == engine.KindEval && name == model {
 			return blob, &events[i], nil
 		}
 	}
-	return nil, nil, fmt.Errorf("%s: no evaluation recorded", s.Dir)
+	return nil, nil, fmt.Errorf("%s: no evaluation of its %s recorded", s.Dir, model)
 }
 
 // comparisonColumns lists the metrics tabulated, in order.

@@ -62,6 +62,14 @@ func Open(spec Spec) (*Run, error) {
 // openNew creates a session for spec.Config and starts training in it.
 func openNew(spec Spec) (*Run, error) {
 	cfg, w := spec.Config, spec.Log
+	if cfg.Model.Teacher != "" {
+		// The model decides the input side and embedding size, and its hash
+		// is recorded with the session.
+		if err := train.ResolveTeacher(&cfg); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "teacher %s: %d px, %d-d embeddings, sha256 %.12s…\n", cfg.Model.Teacher, cfg.Data.HR, cfg.Model.Embed, cfg.Model.TeacherSHA256)
+	}
 	fmt.Fprintf(w, "loading %s faces at %d px...\n", cfg.Data.Source, cfg.Data.HR)
 	data, err := LoadData(cfg, w)
 	if err != nil {

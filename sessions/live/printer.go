@@ -122,7 +122,7 @@ func (p *Printer) Summary() {
 // EvalTable renders rank-1 identification (HR gallery, probes at each
 // resolution) and verification accuracy, one row per evaluation.
 func EvalTable(evals []engine.Event) string {
-	views := evalViews(evals)
+	views := EvalViews(evals)
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %-10s", "model")
 	for _, v := range views {
@@ -164,8 +164,8 @@ func pct(values map[string]float64, key string, width int) string {
 	return fmt.Sprintf(" %*.1f", width, 100*v)
 }
 
-// evalViews lists "hr" then the LR views found, largest side first.
-func evalViews(evals []engine.Event) []string {
+// EvalViews lists "hr" then the LR views found, largest side first.
+func EvalViews(evals []engine.Event) []string {
 	sides := map[int]bool{}
 	for _, ev := range evals {
 		for k := range ev.Values {
