@@ -137,6 +137,7 @@ func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 	spec := nn.NetSpec{Arch: e.archs.teacher, N: pr.per, Loss: true, TrainBackbone: !frozen, TrainClassifier: true}
 	backbone, classifier := st.Teacher, st.Classifier
 	if phase == engine.PhaseTeacher && frozen && st.Step == 0 && st.PhaseStep == 0 {
+		e.logf("embedding the %d training images with the frozen teacher for its classifier's class means...", e.train.Len())
 		if err := e.classMeans(st.Classifier); err != nil {
 			return nil, err
 		}
