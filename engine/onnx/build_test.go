@@ -96,7 +96,7 @@ func TestBuildMatchesReference(t *testing.T) {
 	if d := m.EmbedDim(); d != 128 || m.Side() != 112 {
 		t.Fatalf("EmbedDim %d Side %d, want 128 and 112", d, m.Side())
 	}
-	for _, train := range []bool{false} {
+	for _, train := range []bool{false, true} {
 		bt := buildGraph(t, m, len(ref), m.TrainableWeights(), train)
 		copy(bt.x, x)
 		out := bt.forward(t)
