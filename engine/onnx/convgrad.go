@@ -120,12 +120,21 @@ func pointwiseDW(rt *runtime, g *convGeom, dw, x, gr []float32) {
 	}
 }
 
-// pointwiseDX: dx_i[Cin,HW] = Wᵀ[Cin,Cout]·g_i[Cout,HW].
+// pointwiseDX: dx_i[Cin,HW] = Wᵀ[Cin,Cout]·g_i[Cout,HW], with Wᵀ written
+// out once and packed once for the whole batch (MulShared).
 func pointwiseDX(rt *runtime, g *convGeom, dx, w, gr []float32) {
 	hw := g.h * g.w
-	for i := 0; i < g.n; i++ {
-		rt.gemm.Sgemm(true, false, g.cin, hw, g.cout, 1, w, g.cin, gr[i*g.cout*hw:], hw, 0, dx[i*g.cin*hw:], hw)
+	wt := rt.buf(0, g.cin*g.cout)
+	for co := 0; co < g.cout; co++ {
+		for ci, v := range w[co*g.cin : (co+1)*g.cin] {
+			wt[ci*g.cout+co] = v
+		}
 	}
+	bs, cs := make([][]float32, g.n), make([][]float32, g.n)
+	for i := range bs {
+		bs[i], cs[i] = gr[i*g.cout*hw:(i+1)*g.cout*hw], dx[i*g.cin*hw:(i+1)*g.cin*hw]
+	}
+	rt.gemm.MulShared(g.cin, hw, g.cout, wt, bs, cs)
 }
 
 // im2colDW: dW_group[og, cg·kh·kw] = Σ_i g[og,P]·col(x)ᵀ.
