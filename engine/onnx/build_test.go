@@ -100,6 +100,11 @@ func TestBuildMatchesReference(t *testing.T) {
 		bt := buildGraph(t, m, len(ref), m.TrainableWeights(), train)
 		copy(bt.x, x)
 		out := bt.forward(t)
+		for j, v := range bt.forward(t) { // the second run reuses every pooled buffer
+			if v != out[j] {
+				t.Fatalf("train %v: a second run gives output %d = %g, the first %g", train, j, v, out[j])
+			}
+		}
 		if s := bt.out.Shape(); len(s) != 2 || s[0] != len(ref) || s[1] != 128 {
 			t.Fatalf("output shape %v", s)
 		}
