@@ -1,8 +1,12 @@
 package onnx
 
 import (
+	goruntime "runtime"
 	"sync"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // BenchmarkMobileFaceNetForward runs the shared recogniser's forward pass
@@ -44,4 +48,96 @@ func BenchmarkMobileFaceNetForward(b *testing.B) {
 		run()
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+}
+
+// BenchmarkMobileFaceNetFineTuneStep runs one fine-tuning step of the
+// shared recogniser at batch 64, split over 2 graph replicas of 32 (as the
+// engine runs them): forward and backward of the graph Build makes for
+// training, through the loss Σ y⊙R, and a plain SGD update of the shared
+// weights. bench/torch_finetune.py is the PyTorch side.
+// Report: img/s, and GFLOP/s counting a training step as 3× the forward
+// multiply-adds (forward, input gradient, weight gradient), 2 FLOP each.
+//
+//	go test ./engine/onnx/ -run '^$' -bench FineTuneStep -benchtime 10x
+func BenchmarkMobileFaceNetFineTuneStep(b *testing.B) {
+	m := loadShared(b, "mobilefacenet.onnx")
+	const batch, replicas = 64, 2
+	weights := m.TrainableWeights()
+	type replica struct {
+		bt    *built
+		vm    G.VM
+		grads []*G.Node
+	}
+	reps := make([]*replica, replicas)
+	for i := range reps {
+		bt := buildGraph(b, m, batch/replicas, weights, true)
+		for j := range bt.x {
+			bt.x[j] = float32((j+i)%251)/125 - 1
+		}
+		r := make([]float32, prod(bt.out.Shape()))
+		for j := range r {
+			r[j] = float32(j%7) - 3
+		}
+		rn := G.NewTensor(bt.g, tensor.Float32, 2, G.WithShape(bt.out.Shape()...), G.WithName("R"),
+			G.WithValue(tensor.New(tensor.WithShape(bt.out.Shape()...), tensor.WithBacking(r))))
+		yr, err := G.HadamardProd(bt.out, rn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loss, err := G.Sum(yr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := G.Grad(loss, bt.nodes...); err != nil {
+			b.Fatal(err)
+		}
+		reps[i] = &replica{bt: bt, vm: G.NewTapeMachine(bt.g, G.BindDualValues(bt.nodes...)), grads: bt.nodes}
+	}
+	step := func() {
+		var wg sync.WaitGroup
+		for _, r := range reps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.vm.RunAll(); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		for i, p := range weights { // SGD on the summed replica gradients
+			for _, r := range reps {
+				gv, err := r.grads[i].Grad()
+				if err != nil {
+					b.Fatal(err)
+				}
+				gd := gv.Data().([]float32)
+				for j, v := range gd {
+					p.Data[j] -= 1e-9 * v
+				}
+				clear(gd)
+			}
+		}
+		for _, r := range reps {
+			r.vm.Reset()
+		}
+	}
+	step() // allocate every buffer
+	info, err := m.Info()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	alloc0 := ms.TotalAlloc
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.StopTimer()
+	goruntime.ReadMemStats(&ms)
+	imgs := float64(batch*b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(imgs, "img/s")
+	b.ReportMetric(imgs*3*2*float64(info.MACs)/1e9, "GFLOP/s")
+	b.ReportMetric(float64(ms.TotalAlloc-alloc0)/float64(b.N)/(1<<20), "MiB-alloc/step")
 }

@@ -96,10 +96,15 @@ func TestBuildMatchesReference(t *testing.T) {
 	if d := m.EmbedDim(); d != 128 || m.Side() != 112 {
 		t.Fatalf("EmbedDim %d Side %d, want 128 and 112", d, m.Side())
 	}
-	for _, train := range []bool{false} {
+	for _, train := range []bool{false, true} {
 		bt := buildGraph(t, m, len(ref), m.TrainableWeights(), train)
 		copy(bt.x, x)
 		out := bt.forward(t)
+		for j, v := range bt.forward(t) { // the second run reuses every pooled buffer
+			if v != out[j] {
+				t.Fatalf("train %v: a second run gives output %d = %g, the first %g", train, j, v, out[j])
+			}
+		}
 		if s := bt.out.Shape(); len(s) != 2 || s[0] != len(ref) || s[1] != 128 {
 			t.Fatalf("output shape %v", s)
 		}

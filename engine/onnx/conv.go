@@ -153,6 +153,7 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	if err != nil {
 		return nil, err
 	}
+	v.k.grad = convGrad(g)
 	if j >= 0 {
 		b.fused[j] = true
 		b.vals[b.m.Proto.GetGraph().GetNode()[j].GetOutput()[0]] = v
@@ -342,7 +343,11 @@ func buildGlobalAvgPool(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([
 			dst[c] = s / float32(plane)
 		}
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = globalAvgPoolGrad(plane)
+	return []*value{v}, nil
 }
 
 func buildPool(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
@@ -365,7 +370,11 @@ func buildPool(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	v, err := b.kernelOp([]int{g.n, g.cin, g.ho, g.wo}, n.GetInput()[:1], ins[:1], func(_ *runtime, dst []float32, src [][]float32) {
 		pool(g, dst, src[0], isMax, inclPad)
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = poolGrad(g, isMax, inclPad)
+	return []*value{v}, nil
 }
 
 // pool takes the max or mean of each window; a mean divides by the
@@ -515,5 +524,18 @@ func buildResize(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value
 			}
 		}
 	})
-	return []*value{v}, err
+	if err != nil || !b.train {
+		return []*value{v}, err
+	}
+	// The backward pass scatters through the same index map.
+	idx := make([]int32, 0, prod(out))
+	for c := 0; c < x[0]*x[1]; c++ {
+		for _, sy := range ys {
+			for _, sx := range xs {
+				idx = append(idx, int32((c*x[2]+sy)*x[3]+sx))
+			}
+		}
+	}
+	v.k.grad = moveGrad(idx)
+	return []*value{v}, nil
 }

@@ -7,11 +7,15 @@
 // built from the model, so a trainer can update them and the ModelProto can
 // be written back), the operators of insightface-style recognisers and of
 // the SCRFD detector, and Runner: one compiled graph for a fixed batch and
-// input size.
+// input size. Model.Build wires the same operators into a caller's graph
+// (the training engine's), with the backward pass of every operator when
+// the graph trains (convgrad.go, opsgrad.go), and Model.Export writes
+// trained weights back into the file's ModelProto.
 //
 // Each ONNX node becomes one custom gorgonia op whose output buffer comes
 // from a per-runner pool and goes back to it once its last reader has run,
-// so an inference graph holds only its live activations. Shape arithmetic
+// so an inference graph holds only its live activations; a training graph
+// keeps every activation for its backward pass. Shape arithmetic
 // (Shape, Gather, Unsqueeze, Concat, Slice on shapes) is folded at build
 // time: the input size is fixed when a Runner is built.
 //

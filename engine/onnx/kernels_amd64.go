@@ -40,3 +40,6 @@ func biasClip(x []float32, b, lo, hi float32) {
 	}
 	biasClipGo(x, b, lo, hi)
 }
+
+// dwDots adds Σ_j g[j]·src[offs[t]+j] to dst[t] for each tap t.
+func dwDots(dst, g, src []float32, offs []int) { dwDotsGo(dst, g, src, offs) }

@@ -16,30 +16,36 @@ type foldFn func(b *builder, n *onnxpb.NodeProto, ins []*value) ([]*value, error
 var builders = map[string]buildFn{
 	"Conv":               buildConv,
 	"BatchNormalization": buildBatchNorm,
-	"Relu":               unary(func(x float32) float32 { return max(x, 0) }),
-	"Sigmoid":            unary(func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }),
-	"Clip":               buildClip,
-	"PRelu":              elementwise(opPRelu),
-	"Add":                elementwise(opAdd),
-	"Sub":                elementwise(opSub),
-	"Mul":                elementwise(opMul),
-	"Div":                elementwise(opDiv),
-	"Identity":           alias,
-	"Dropout":            alias,
-	"Flatten":            buildFlatten,
-	"Reshape":            buildReshape,
-	"Unsqueeze":          buildUnsqueeze,
-	"Gemm":               buildGemm,
-	"MatMul":             buildMatMul,
-	"GlobalAveragePool":  buildGlobalAvgPool,
-	"MaxPool":            buildPool,
-	"AveragePool":        buildPool,
-	"Resize":             buildResize,
-	"Transpose":          buildTranspose,
-	"Slice":              buildSlice,
-	"Gather":             buildGather,
-	"Concat":             buildConcat,
-	"Shape":              buildShape,
+	"Relu": unary(func(x float32) float32 { return max(x, 0) }, func(y float32) float32 {
+		if y > 0 {
+			return 1
+		}
+		return 0
+	}),
+	"Sigmoid": unary(func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) },
+		func(y float32) float32 { return y * (1 - y) }),
+	"Clip":              buildClip,
+	"PRelu":             elementwise(opPRelu),
+	"Add":               elementwise(opAdd),
+	"Sub":               elementwise(opSub),
+	"Mul":               elementwise(opMul),
+	"Div":               elementwise(opDiv),
+	"Identity":          alias,
+	"Dropout":           alias,
+	"Flatten":           buildFlatten,
+	"Reshape":           buildReshape,
+	"Unsqueeze":         buildUnsqueeze,
+	"Gemm":              buildGemm,
+	"MatMul":            buildMatMul,
+	"GlobalAveragePool": buildGlobalAvgPool,
+	"MaxPool":           buildPool,
+	"AveragePool":       buildPool,
+	"Resize":            buildResize,
+	"Transpose":         buildTranspose,
+	"Slice":             buildSlice,
+	"Gather":            buildGather,
+	"Concat":            buildConcat,
+	"Shape":             buildShape,
 }
 
 // folders are the operators computed at build time when all their inputs
@@ -151,14 +157,20 @@ func axisOf(a, rank int) int {
 
 // --- element-wise ---
 
-func unary(f func(float32) float32) buildFn {
+// unary is an element-wise function f whose derivative dy is written in
+// terms of its output.
+func unary(f, dy func(float32) float32) buildFn {
 	return func(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
 		v, err := b.kernelOp(ins[0].shape, n.GetInput()[:1], ins[:1], func(_ *runtime, dst []float32, src [][]float32) {
 			for j, x := range src[0] {
 				dst[j] = f(x)
 			}
 		})
-		return []*value{v}, err
+		if err != nil {
+			return nil, err
+		}
+		v.k.grad = unaryGrad(dy)
+		return []*value{v}, nil
 	}
 }
 
@@ -184,7 +196,11 @@ func buildClip(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 		copy(dst, src[0])
 		biasClip(dst, 0, lo, hi)
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = clipGrad(lo, hi)
+	return []*value{v}, nil
 }
 
 const (
@@ -250,7 +266,11 @@ func elementwise(op int) buildFn {
 		v, err := b.kernelOp(out, n.GetInput()[:2], ins[:2], func(_ *runtime, dst []float32, src [][]float32) {
 			bcast(op, dst, src[0], src[1], out, sa, sb)
 		})
-		return []*value{v}, err
+		if err != nil {
+			return nil, err
+		}
+		v.k.grad = binaryGrad(op, out, sa, sb)
+		return []*value{v}, nil
 	}
 }
 
@@ -385,7 +405,11 @@ func buildBatchNorm(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*va
 			}
 		}
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = batchNormGrad(x, eps)
+	return []*value{v}, nil
 }
 
 // --- data movement ---
@@ -403,7 +427,11 @@ func (b *builder) copyAs(n *onnxpb.NodeProto, in *value, shape []int) ([]*value,
 	v, err := b.kernelOp(shape, n.GetInput()[:1], []*value{in}, func(_ *runtime, dst []float32, src [][]float32) {
 		copy(dst, src[0])
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = copyGrad
+	return []*value{v}, nil
 }
 
 func buildFlatten(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
@@ -532,7 +560,11 @@ func buildMove(f moveMap) buildFn {
 				dst[j] = src[0][s]
 			}
 		})
-		return []*value{v}, err
+		if err != nil {
+			return nil, err
+		}
+		v.k.grad = moveGrad(idx)
+		return []*value{v}, nil
 	}
 }
 
@@ -764,7 +796,11 @@ func buildConcat(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value
 			}
 		}
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = concatGrad(outer, blks)
+	return []*value{v}, nil
 }
 
 // buildShape folds Shape: the graph's shapes are fixed once the input is.
@@ -904,7 +940,11 @@ func buildGemm(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 			}
 		}
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = gemmGrad(tA, tB, alpha, beta, m, nn, k, a, w, cst)
+	return []*value{v}, nil
 }
 
 func buildMatMul(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
@@ -919,5 +959,9 @@ func buildMatMul(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value
 	v, err := b.kernelOp(out, n.GetInput()[:2], ins[:2], func(rt *runtime, dst []float32, src [][]float32) {
 		rt.gemm.Sgemm(false, false, m, nn, k, 1, src[0], k, src[1], nn, 0, dst, nn)
 	})
-	return []*value{v}, err
+	if err != nil {
+		return nil, err
+	}
+	v.k.grad = matMulGrad(m, nn, k)
+	return []*value{v}, nil
 }

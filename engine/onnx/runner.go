@@ -117,7 +117,7 @@ func (o gop) InferShape(...G.DimSizer) (tensor.Shape, error) { return nodeShape(
 func (o gop) ReturnsPtr() bool                               { return false }
 func (o gop) CallsExtern() bool                              { return false }
 func (o gop) OverwritesInput() int                           { return -1 }
-func (o gop) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s#%d", o.k.name, o.k.id) }
+func (o gop) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s#%p", o.k.name, o.k) } // one node per kernel: gorgonia merges nodes of equal hash and inputs
 func (o gop) Hashcode() uint32                               { h := fnv.New32a(); o.WriteHash(h); return h.Sum32() }
 func (o gop) String() string                                 { return o.k.name }
 
