@@ -49,13 +49,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--model %q: want teacher, student or both", *model)
 	}
-	step := int64(-1)
-	if *at != "latest" {
-		n, err := strconv.ParseInt(*at, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("--at %q: want a step number or latest", *at)
-		}
-		step = n
+	step, err := parseAt(*at)
+	if err != nil {
+		return err
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
@@ -134,6 +130,18 @@ func evalONNX(path, data, images string, sets []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "%s (%d px, %s) on %s (%d images):\n", path, cfg.Data.HR, m.Pre, data, len(set.Pixels))
 	printEvals(stdout, []engine.Event{{Kind: engine.KindEval, Values: values, Message: filepath.Base(path)}})
 	return nil
+}
+
+// parseAt reads --at: a step number, or latest (-1).
+func parseAt(at string) (int64, error) {
+	if at == "latest" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(at, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("--at %q: want a step number or latest", at)
+	}
+	return n, nil
 }
 
 // applySets applies --set knobs to an evaluation's configuration.

@@ -6,14 +6,60 @@ import (
 	"strings"
 
 	"github.com/ccface/ccface/engine/onnx"
+	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions"
 )
 
 // cmdModel dispatches `ccface model SUBCOMMAND`.
 func cmdModel(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "inspect" {
-		return fmt.Errorf("model wants a subcommand: inspect FILE.onnx: %w", errUsage)
+	switch {
+	case len(args) > 0 && args[0] == "inspect":
+		return cmdModelInspect(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "export":
+		return cmdModelExport(args[1:], stdout, stderr)
 	}
-	return cmdModelInspect(args[1:], stdout, stderr)
+	return fmt.Errorf("model wants a subcommand: inspect FILE.onnx, or export SESSION --onnx OUT.onnx: %w", errUsage)
+}
+
+// cmdModelExport writes a session's fine-tuned network back as ONNX, in
+// the format of the file it was imported from.
+func cmdModelExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model export", stderr)
+	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
+	out := fs.String("onnx", "", "the ONNX file to write")
+	model := fs.String("model", "student", "which model: student or teacher")
+	at := fs.String("at", "latest", "the checkpoint: the newest at or before this step, or latest")
+	id, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if id == "" || fs.NArg() > 0 || *out == "" {
+		return fmt.Errorf("model export wants a session ID and --onnx OUT.onnx: %w", errUsage)
+	}
+	step, err := parseAt(*at)
+	if err != nil {
+		return err
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	sess, err := sessions.Open(root, id)
+	if err != nil {
+		return err
+	}
+	got, blob, _, err := sess.LatestGoodCheckpoint(step)
+	if err != nil {
+		return err
+	}
+	which, err := train.ExportONNX(blob, *model, *out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", sess.Dir, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: the %s of session %s at step %d\n", *out, which, sess.Manifest.ID, got)
+	return nil
 }
 
 // cmdModelInspect describes an ONNX model: what goes in and out, what it

@@ -51,7 +51,17 @@ func maps(m map[string]float64) map[string]float64 {
 // ends with bit-identical weights and records identical metrics, with the
 // knob changes made before the checkpoint still in effect.
 func TestResumeIsExact(t *testing.T) {
-	cfg := tinyConfig()
+	checkResumeIsExact(t, tinyConfig())
+}
+
+// A run distilling an ONNX teacher into a copy of it resumes exactly too:
+// the copy's weights, through the imported graph's backward passes.
+func TestResumeIsExactWithONNXTeacher(t *testing.T) {
+	checkResumeIsExact(t, onnxTeacherConfig(t, "copy"))
+}
+
+func checkResumeIsExact(t *testing.T, cfg engine.Config) {
+	t.Helper()
 	cfg.Teacher.Epochs, cfg.Student.Epochs = 2, 2
 	cfg.Hyper.Checkpoint = engine.CheckpointConfig{EverySteps: 4, Keep: 100}
 	full := &memorySaver{}

@@ -169,3 +169,44 @@ func (e *Engine) classMeans(w *nn.Param) error {
 	}
 	return nil
 }
+
+// ExportONNX writes a checkpoint's model (which: engine.PhaseTeacher,
+// engine.PhaseStudent, or "" for the student once it exists) to path as
+// ONNX: the run's imported file with the trained weights in place, so its
+// input and output names and opset are the original's. Only networks
+// imported from ONNX can be written back: a native ccface network has no
+// ONNX graph.
+func ExportONNX(blob []byte, which, path string) (string, error) {
+	ck, err := decodeCheckpoint(blob)
+	if err != nil {
+		return "", err
+	}
+	if ck.Config.Model.Teacher == "" {
+		return "", errors.New("this session trained ccface's own network, which has no ONNX graph; export works for runs distilling an ONNX teacher (--teacher FILE.onnx)")
+	}
+	m, err := loadTeacher(ck.Config)
+	if err != nil {
+		return "", err
+	}
+	if which == "" {
+		which = engine.PhaseTeacher
+		if ck.State.Student != nil {
+			which = engine.PhaseStudent
+		}
+	}
+	weights := ck.State.Teacher
+	switch which {
+	case engine.PhaseTeacher:
+	case engine.PhaseStudent:
+		if ck.State.Student == nil {
+			return "", fmt.Errorf("the checkpoint at step %d is from before the student phase: it has no student yet", ck.State.Step)
+		}
+		if ck.Config.Model.Student != "copy" {
+			return "", errors.New("the student is a native ccface network (model.student=native), which has no ONNX graph; a copied student (model.student=copy) exports")
+		}
+		weights = ck.State.Student
+	default:
+		return "", fmt.Errorf("model %q: want teacher or student", which)
+	}
+	return which, m.Export(path, weights)
+}
