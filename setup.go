@@ -46,7 +46,23 @@ func (f *runFlags) config() (engine.Config, error) {
 	if err := engine.ApplySet(&cfg, f.sets); err != nil {
 		return cfg, err
 	}
+	if f.teacher != "" && cfg.Model.Student == "copy" && !setsKnob(f.sets, "lr_student") {
+		// A pretrained network moves far on one step at the learning rate
+		// that trains a network from scratch (measured: 0.0007 took a copy of
+		// mobilefacenet from 89% to 33% training accuracy in one step).
+		cfg.Hyper.LRStudent = 1e-4
+	}
 	return cfg, nil
+}
+
+// setsKnob reports whether one of the --set assignments sets knob.
+func setsKnob(sets []string, knob string) bool {
+	for _, kv := range sets {
+		if k, _, _ := strings.Cut(kv, "="); strings.TrimSpace(k) == knob {
+			return true
+		}
+	}
+	return false
 }
 
 // sessionsRoot resolves --sessions or the default.
