@@ -114,3 +114,29 @@ func unit(v []float32) []float32 {
 	}
 	return out
 }
+
+// compare --teacher FILE.onnx: each seed fits the imported teacher's
+// classifier, and the students are judged against its row.
+func TestCompareWithONNXTeacher(t *testing.T) {
+	dir := t.TempDir()
+	teacher := filepath.Join(dir, "teacher.onnx")
+	if err := onnxtest.WriteRecogniser(teacher, 16, 12, 5); err != nil {
+		t.Fatal(err)
+	}
+	root, out := filepath.Join(dir, "sessions"), filepath.Join(dir, "cmp")
+	args := append([]string{"compare", "--sessions", root, "--teacher", teacher, "--seeds", "1", "--methods", "feature-kd", "--out", out}, small...)
+	args = append(args, "--set", "teacher.epochs=1")
+	code, stdout, errs := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("compare --teacher FILE.onnx exit %d: %s%s", code, stdout, errs)
+	}
+	table, err := os.ReadFile(filepath.Join(out, "compare.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"teacher", "feature-kd"} {
+		if !strings.Contains(string(table), "| "+row) {
+			t.Errorf("compare.md lacks the %s row:\n%s", row, table)
+		}
+	}
+}
