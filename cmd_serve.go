@@ -8,10 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ccface/ccface/engine"
@@ -140,9 +138,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	sig, stopSig := stopSignals()
+	defer stopSig()
 	// stopRun stops the engine and waits for its final checkpoint; a second
 	// signal gives up waiting.
 	stopRun := func(by, notice string) error {

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -122,20 +119,38 @@ type front struct {
 }
 
 // openAndShow opens the run spec describes and shows it until it ends.
+// Headless, stop signals are taken from before the run opens, so none
+// falls between its start and the front end.
 func openAndShow(spec live.Spec, fe front, w io.Writer) error {
+	var stop *stopper
+	if fe.headless {
+		stop = stopOnSignal(w)
+		defer stop.release()
+	}
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	return show(r, fe, w)
+	return showWith(r, fe, stop, w)
 }
 
 // show drives an opened run with its front end until it ends.
 func show(r *live.Run, fe front, w io.Writer) error {
+	var stop *stopper
 	if fe.headless {
-		return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
+		stop = stopOnSignal(w)
+		defer stop.release()
 	}
-	return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays) })
+	return showWith(r, fe, stop, w)
+}
+
+// showWith is show with the stopper of a headless run already listening.
+func showWith(r *live.Run, fe front, stop *stopper, w io.Writer) error {
+	if !fe.headless {
+		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays) })
+	}
+	stop.attach(r)
+	return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
@@ -155,21 +170,9 @@ func showTUI(r *live.Run, overlays []tui.Overlay) error {
 	return nil
 }
 
-// showHeadless prints progress lines and tables until the run ends. The
-// first Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
-// With katib, each evaluation is also printed as Katib metric lines.
+// showHeadless prints progress lines and tables until the run ends; with
+// katib, each evaluation also as Katib metric lines.
 func showHeadless(r *live.Run, katib bool, w io.Writer) error {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		<-sig
-		fmt.Fprintln(w, "\nstopping at the next step boundary (Ctrl-C again to exit at once)...")
-		r.Stop("signal")
-		<-sig
-		fmt.Fprintf(w, "exiting without a final checkpoint; session: %s\n", r.Session().Dir)
-		os.Exit(130)
-	}()
 	if katib {
 		return live.Headless(r, w, func(ev engine.Event) {
 			if ev.Kind == engine.KindEval {

@@ -52,7 +52,8 @@ Training flags:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	keepGoingOnBrokenPipe()
+	os.Exit(run(os.Args[1:], &pipeGuard{w: os.Stdout}, &pipeGuard{w: os.Stderr}))
 }
 
 // errUsage marks errors after which the usage text helps.
