@@ -127,6 +127,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		defer close(ended)
 		p := live.NewPrinter(stdout, 10*time.Second)
+		p.Continues(r.Prior())
 		_ = r.Watch(func(ev engine.Event) { // a failure is read from last below
 			p.Event(ev)
 			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
 	at := fs.String("at", "latest", "checkpoint step to start from (the newest at or before it), or latest")
+	name := fs.String("name", "", "a name for the new session (default: the parent's name@step)")
 	var sets []string
 	fs.Func("set", "key=value: change a live knob (repeatable)", func(s string) error { sets = append(sets, s); return nil })
 	id, rest := splitLeadingArg(args)
@@ -100,7 +102,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets}, front{headless: *headless}, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets, Name: *name}, front{headless: *headless}, stdout)
 }
 
 // splitLeadingArg takes a positional argument given before the flags.
@@ -147,14 +149,15 @@ func show(r *live.Run, fe front, w io.Writer) error {
 // showWith is show with the stopper of a headless run already listening.
 func showWith(r *live.Run, fe front, stop *stopper, w io.Writer) error {
 	if !fe.headless {
-		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays) })
+		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
 	}
 	stop.attach(r)
 	return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
-func showTUI(r *live.Run, overlays []tui.Overlay) error {
+// Once the TUI closes it says how to continue the run.
+func showTUI(r *live.Run, overlays []tui.Overlay, w io.Writer) error {
 	sess := r.Session()
 	view, cancel := r.Hub().Subscribe()
 	defer cancel()
@@ -164,10 +167,29 @@ func showTUI(r *live.Run, overlays []tui.Overlay) error {
 		return err
 	}
 	r.Stop("quit")
-	for range view.Events() { // wait for the engine's final checkpoint and done event
+	var end engine.Event
+	for batch := range view.Events() { // wait for the engine's final checkpoint and done event
+		for _, ev := range batch {
+			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+				end = ev
+			}
+		}
 	}
-	fmt.Printf("session: %s\n", sess.Dir)
+	fmt.Fprintf(w, "session: %s\n", sess.Dir)
+	if !(end.Kind == engine.KindDone && strings.HasPrefix(end.Message, "finished")) {
+		fmt.Fprintf(w, "continue it with: %s\n", resumeCommand(sess))
+	}
 	return nil
+}
+
+// resumeCommand is the command line that continues sess.
+func resumeCommand(sess *sessions.Session) string {
+	cmd := "ccface resume " + sess.Manifest.ID
+	root := filepath.Dir(sess.Dir)
+	if def, err := sessions.DefaultRoot(); err != nil || filepath.Clean(def) != root {
+		cmd += " --sessions " + root
+	}
+	return cmd
 }
 
 // showHeadless prints progress lines and tables until the run ends; with

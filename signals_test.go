@@ -192,7 +192,7 @@ func TestRepeatedSignalIsOneRequest(t *testing.T) {
 	checkStoppedCleanly(t, root)
 }
 
-// TestTimeoutStopsCleanly: `timeout -s TERM 3 ccface train --headless`, as a
+// TestTimeoutStopsCleanly: `timeout -s TERM 2 ccface train --headless`, as a
 // user runs it, ends in a clean stop with the final checkpoint.
 func TestTimeoutStopsCleanly(t *testing.T) {
 	timeout, err := exec.LookPath("timeout")
@@ -200,7 +200,7 @@ func TestTimeoutStopsCleanly(t *testing.T) {
 		t.Skip("GNU timeout is not installed")
 	}
 	root := t.TempDir()
-	cmd := exec.Command(timeout, append([]string{"-s", "TERM", "3", binary}, longRun(root)...)...)
+	cmd := exec.Command(timeout, append([]string{"-s", "TERM", "2", binary}, longRun(root)...)...)
 	out, _ := cmd.CombinedOutput()
 	if strings.Contains(string(out), "exiting without") || !strings.Contains(string(out), "stopped at step") {
 		t.Fatalf("timeout's SIGTERM did not stop the run cleanly:\n%s", out)

@@ -35,7 +35,7 @@ type Spec struct {
 
 	// Fork names a session to start a new one from, at its newest
 	// checkpoint at or before ForkAt (Latest: the newest), with the knob
-	// assignments ForkSets applied.
+	// assignments ForkSets applied. Name, when set, names the new one.
 	Fork     string
 	ForkAt   int64
 	ForkSets []string
@@ -136,7 +136,7 @@ func openFork(spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	child, step, blob, skipped, err := sessions.Fork(spec.Root, parent, spec.ForkAt, spec.ForkSets)
+	child, step, blob, skipped, err := sessions.Fork(spec.Root, parent, spec.ForkAt, spec.ForkSets, spec.Name)
 	for _, s := range skipped {
 		fmt.Fprintf(w, "warning: damaged checkpoint skipped: %s\n", s)
 	}
