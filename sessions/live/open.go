@@ -28,6 +28,9 @@ type Spec struct {
 	// Teacher, when set, is a checkpoint blob of a finished teacher phase:
 	// the new run starts at its student phase.
 	Teacher []byte
+	// Provenance goes into the new session's manifest (see
+	// sessions.Manifest.Provenance).
+	Provenance map[string]string
 
 	// Resume names a session to continue from its latest good checkpoint,
 	// with the knobs it had.
@@ -76,7 +79,7 @@ func openNew(spec Spec) (*Run, error) {
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(spec.Root, sessions.Manifest{ID: spec.ID, Name: spec.Name, Config: cfg,
-		DataFingerprint: dataFingerprint(data)}); err != nil {
+		DataFingerprint: dataFingerprint(data), Provenance: spec.Provenance}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
