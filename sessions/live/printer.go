@@ -22,6 +22,9 @@ type Printer struct {
 	evals   []engine.Event
 	lastPt  engine.Event
 	printed int64 // step of the last progress line
+	// continues is set when the run continues a recorded history (a
+	// resume or fork), as opposed to starting one.
+	continues bool
 }
 
 // NewPrinter prints a progress line at most every so often (and at each
@@ -52,6 +55,7 @@ func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 // nothing of it is printed as progress (it happened before), but its
 // evaluations head the summary.
 func (p *Printer) Continues(history []engine.Event) {
+	p.continues = len(history) > 0
 	for _, ev := range history {
 		if ev.Kind == engine.KindEval {
 			p.addEval(ev)
@@ -88,7 +92,7 @@ func (p *Printer) Event(ev engine.Event) {
 		switch {
 		case ev.Phase == engine.PhaseDone:
 			fmt.Fprintln(p.w, "the run had finished: nothing left to train")
-		case ev.Step > 0: // Open has said from where
+		case p.continues: // Open has said from where
 			fmt.Fprintf(p.w, "continuing in the %s phase: %s, %d steps in all\n", ev.Phase, ev.Message, p.total)
 		default:
 			fmt.Fprintf(p.w, "start: %s, %d steps in all\n", ev.Message, p.total)
