@@ -8,10 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ccface/ccface/engine"
@@ -129,6 +127,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		defer close(ended)
 		p := live.NewPrinter(stdout, 10*time.Second)
+		p.Continues(r.Prior())
 		_ = r.Watch(func(ev engine.Event) { // a failure is read from last below
 			p.Event(ev)
 			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
@@ -140,9 +139,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	sig, stopSig := stopSignals()
+	defer stopSig()
 	// stopRun stops the engine and waits for its final checkpoint; a second
 	// signal gives up waiting.
 	stopRun := func(by, notice string) error {

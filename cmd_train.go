@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -80,6 +78,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
 	at := fs.String("at", "latest", "checkpoint step to start from (the newest at or before it), or latest")
+	name := fs.String("name", "", "a name for the new session (default: the parent's name@step)")
 	var sets []string
 	fs.Func("set", "key=value: change a live knob (repeatable)", func(s string) error { sets = append(sets, s); return nil })
 	id, rest := splitLeadingArg(args)
@@ -103,7 +102,7 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets}, front{headless: *headless}, stdout)
+	return openAndShow(live.Spec{Root: root, Log: stdout, Fork: id, ForkAt: step, ForkSets: sets, Name: *name}, front{headless: *headless}, stdout)
 }
 
 // splitLeadingArg takes a positional argument given before the flags.
@@ -122,24 +121,43 @@ type front struct {
 }
 
 // openAndShow opens the run spec describes and shows it until it ends.
+// Headless, stop signals are taken from before the run opens, so none
+// falls between its start and the front end.
 func openAndShow(spec live.Spec, fe front, w io.Writer) error {
+	var stop *stopper
+	if fe.headless {
+		stop = stopOnSignal(w)
+		defer stop.release()
+	}
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	return show(r, fe, w)
+	return showWith(r, fe, stop, w)
 }
 
 // show drives an opened run with its front end until it ends.
 func show(r *live.Run, fe front, w io.Writer) error {
+	var stop *stopper
 	if fe.headless {
-		return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
+		stop = stopOnSignal(w)
+		defer stop.release()
 	}
-	return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays) })
+	return showWith(r, fe, stop, w)
+}
+
+// showWith is show with the stopper of a headless run already listening.
+func showWith(r *live.Run, fe front, stop *stopper, w io.Writer) error {
+	if !fe.headless {
+		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
+	}
+	stop.attach(r)
+	return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
-func showTUI(r *live.Run, overlays []tui.Overlay) error {
+// Once the TUI closes it says how to continue the run.
+func showTUI(r *live.Run, overlays []tui.Overlay, w io.Writer) error {
 	sess := r.Session()
 	view, cancel := r.Hub().Subscribe()
 	defer cancel()
@@ -149,27 +167,34 @@ func showTUI(r *live.Run, overlays []tui.Overlay) error {
 		return err
 	}
 	r.Stop("quit")
-	for range view.Events() { // wait for the engine's final checkpoint and done event
+	var end engine.Event
+	for batch := range view.Events() { // wait for the engine's final checkpoint and done event
+		for _, ev := range batch {
+			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+				end = ev
+			}
+		}
 	}
-	fmt.Printf("session: %s\n", sess.Dir)
+	fmt.Fprintf(w, "session: %s\n", sess.Dir)
+	if !(end.Kind == engine.KindDone && strings.HasPrefix(end.Message, "finished")) {
+		fmt.Fprintf(w, "continue it with: %s\n", resumeCommand(sess))
+	}
 	return nil
 }
 
-// showHeadless prints progress lines and tables until the run ends. The
-// first Ctrl-C stops cleanly (checkpoint, done); a second one exits at once.
-// With katib, each evaluation is also printed as Katib metric lines.
+// resumeCommand is the command line that continues sess.
+func resumeCommand(sess *sessions.Session) string {
+	cmd := "ccface resume " + sess.Manifest.ID
+	root := filepath.Dir(sess.Dir)
+	if def, err := sessions.DefaultRoot(); err != nil || filepath.Clean(def) != root {
+		cmd += " --sessions " + root
+	}
+	return cmd
+}
+
+// showHeadless prints progress lines and tables until the run ends; with
+// katib, each evaluation also as Katib metric lines.
 func showHeadless(r *live.Run, katib bool, w io.Writer) error {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		<-sig
-		fmt.Fprintln(w, "\nstopping at the next step boundary (Ctrl-C again to exit at once)...")
-		r.Stop("signal")
-		<-sig
-		fmt.Fprintf(w, "exiting without a final checkpoint; session: %s\n", r.Session().Dir)
-		os.Exit(130)
-	}()
 	if katib {
 		return live.Headless(r, w, func(ev engine.Event) {
 			if ev.Kind == engine.KindEval {

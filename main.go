@@ -23,7 +23,7 @@ Usage:
   ccface serve [--listen ADDR] [--authorized-keys F] [--viewers F] [training flags]
                                      serve the TUI of one training run over SSH
   ccface resume ID [--headless]      continue a session from its latest good checkpoint
-  ccface fork ID [--at STEP|latest] [--set k=v]...
+  ccface fork ID [--at STEP|latest] [--set k=v]... [--name NAME]
                                      new session from a checkpoint with changed knobs
   ccface sessions [--pick]           list sessions
   ccface pick                        choose a session to resume or fork, and sessions to overlay
@@ -43,7 +43,7 @@ Usage:
   ccface train --headless --sweep DIR [--index N]
                                      run one trial of a sweep (resumes it if it was interrupted)
 
-Training flags:
+Training flags (train, serve, compare, and ccface alone; fork takes --set, --sessions, --name):
   --data synth|DIR     built-in synthetic faces (default) or an image folder (DIR/<identity>/<image>)
   --preset tiny|default|real
   --set key=value      set any knob; repeatable (see ccface knobs)
@@ -52,7 +52,8 @@ Training flags:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	keepGoingOnBrokenPipe()
+	os.Exit(run(os.Args[1:], &pipeGuard{w: os.Stdout}, &pipeGuard{w: os.Stderr}))
 }
 
 // errUsage marks errors after which the usage text helps.
@@ -61,6 +62,9 @@ var errUsage = errors.New("usage")
 func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
+	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		fmt.Fprint(stdout, usage)
+		return 0
 	case len(args) == 0 || args[0][0] == '-':
 		err = cmdTrain(args, false, stdout, stderr)
 	case args[0] == "train":
@@ -89,9 +93,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdModel(args[1:], stdout, stderr)
 	case args[0] == "knobs":
 		err = cmdKnobs(args[1:], stdout)
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	default:
 		err = fmt.Errorf("unknown command %q: %w", args[0], errUsage)
 	}

@@ -76,6 +76,11 @@ func sessionsRoot(flagValue string) (string, error) {
 func newFlagSet(name string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage of ccface %s:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintln(w, "\n`ccface help` lists every command.")
+	}
 	return fs
 }
 

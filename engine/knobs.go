@@ -117,8 +117,23 @@ func Values(c *Config) map[string]string {
 func DescribeKnobs(c *Config) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	group := ""
+	// One header per group, in order of first appearance: the catalogue
+	// lists a group's knobs in more than one place (train: rates, then
+	// checkpoints).
+	var groups []string
+	byGroup := map[string][]Knob{}
 	for _, k := range Knobs {
+		if _, seen := byGroup[k.Group]; !seen {
+			groups = append(groups, k.Group)
+		}
+		byGroup[k.Group] = append(byGroup[k.Group], k)
+	}
+	var ordered []Knob
+	for _, g := range groups {
+		ordered = append(ordered, byGroup[g]...)
+	}
+	group := ""
+	for _, k := range ordered {
 		if k.Group != group {
 			group = k.Group
 			fmt.Fprintf(tw, "[%s]\n", group)

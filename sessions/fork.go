@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ccface/ccface/engine"
@@ -29,15 +31,17 @@ import (
 // knobs are in the child's Manifest.Config: the engine must start from the
 // returned blob with those knobs, not the ones inside the blob.
 //
+// name names the child; empty, it is the parent's name (or ID) and "@step".
+//
 // It returns the unlocked child, the step, the checkpoint blob, and the
 // damaged checkpoints passed over (as LatestGoodCheckpoint). On error
 // nothing is left under root.
-func Fork(root string, parent *Session, atStep int64, sets []string) (child *Session, step int64, blob []byte, skipped []string, err error) {
+func Fork(root string, parent *Session, atStep int64, sets []string, name string) (child *Session, step int64, blob []byte, skipped []string, err error) {
 	step, blob, skipped, err = parent.LatestGoodCheckpoint(atStep)
 	if err != nil {
 		what := "let the run write one first"
-		if atStep >= 0 {
-			what = "pick a later step, or " + what
+		if steps := checkpointSteps(parent); steps != "" {
+			what = "its checkpoints are at steps " + steps
 		}
 		return nil, 0, nil, skipped, fmt.Errorf("%w: a fork starts from a checkpoint: %s", err, what)
 	}
@@ -81,12 +85,15 @@ func Fork(root string, parent *Session, atStep int64, sets []string) (child *Ses
 		log.WriteByte('\n')
 	}
 
-	name := parent.Manifest.Name
 	if name == "" {
-		name = parent.Manifest.ID
+		name = parent.Manifest.Name
+		if name == "" {
+			name = parent.Manifest.ID
+		}
+		name = fmt.Sprintf("%s@%d", name, step)
 	}
 	child, err = Create(root, Manifest{
-		Name:            fmt.Sprintf("%s@%d", name, step),
+		Name:            name,
 		Config:          cfg,
 		DataFingerprint: parent.Manifest.DataFingerprint,
 		Method:          cfg.Method,
@@ -106,4 +113,18 @@ func Fork(root string, parent *Session, atStep int64, sets []string) (child *Ses
 		return fail(err)
 	}
 	return child, step, blob, skipped, nil
+}
+
+// checkpointSteps lists the steps of a session's checkpoints ("4, 8, 12"),
+// for an error that asks for one of them.
+func checkpointSteps(s *Session) string {
+	cps, err := s.Checkpoints()
+	if err != nil {
+		return ""
+	}
+	steps := make([]string, len(cps))
+	for i, c := range cps {
+		steps[i] = strconv.FormatInt(c.Step, 10)
+	}
+	return strings.Join(steps, ", ")
 }

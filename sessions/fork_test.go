@@ -40,14 +40,14 @@ func TestFork(t *testing.T) {
 	flipByte(t, parent.Dir+"/"+CheckpointName(30), -1)
 
 	before, _ := os.ReadDir(root)
-	if _, _, _, _, err := Fork(root, parent, 35, []string{"margin=9"}); err == nil || !strings.Contains(err.Error(), "margin") {
+	if _, _, _, _, err := Fork(root, parent, 35, []string{"margin=9"}, ""); err == nil || !strings.Contains(err.Error(), "margin") {
 		t.Fatalf("bad --set accepted: %v", err)
 	}
 	if after, _ := os.ReadDir(root); len(after) != len(before) {
 		t.Fatal("failed fork left a directory")
 	}
 
-	child, step, blob, skipped, err := Fork(root, parent, 35, []string{"margin=0.3", "alpha=0.7"})
+	child, step, blob, skipped, err := Fork(root, parent, 35, []string{"margin=0.3", "alpha=0.7"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestFork(t *testing.T) {
 		t.Errorf("parent ConfigAt(10) margin %v", c.Hyper.Margin)
 	}
 	// Forking with no checkpoint at or before the step fails cleanly.
-	if _, _, _, _, err := Fork(root, parent, 5, nil); err == nil || !strings.Contains(err.Error(), "no usable checkpoint") {
+	if _, _, _, _, err := Fork(root, parent, 5, nil, ""); err == nil || !strings.Contains(err.Error(), "no usable checkpoint") {
 		t.Errorf("fork before any checkpoint: %v", err)
 	}
 	sums, _, _ := List(root)

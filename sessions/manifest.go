@@ -38,6 +38,10 @@ type Manifest struct {
 	Method          string        `json:"method"`
 	Parent          *ParentRef    `json:"parent,omitempty"` // set when forked
 	CodeVersion     string        `json:"code_version"`
+	// Provenance is what defines the run beyond its configuration, where a
+	// caller records it (compare: the teacher, data and training code it
+	// was keyed by), so a later caller can say why it is not the same run.
+	Provenance map[string]string `json:"provenance,omitempty"`
 }
 
 // ParentRef names the session and checkpoint step a fork started from.

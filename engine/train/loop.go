@@ -123,7 +123,7 @@ type phaseRun struct {
 func (e *Engine) startPhase(phase string) (*phaseRun, error) {
 	st := e.st
 	if st.Phase != phase { // entering the phase fresh (not resuming inside it)
-		st.Phase, st.PhaseStep, st.Opt = phase, 0, nn.SGD{}
+		e.enterPhase(phase)
 	}
 	pc := e.cfg.Phase(phase)
 	r := replicas(e.cfg.Replicas, pc.Batch)
@@ -173,8 +173,10 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 		return err
 	}
 	defer pr.batches.wait()
-	e.emit(engine.Event{Kind: engine.KindPhase, Message: fmt.Sprintf("%s phase: %d epochs of %d steps, %d graph replicas",
-		phase, e.cfg.Phase(phase).Epochs, e.stepsPerEpoch(phase), len(pr.nets))})
+	if e.st.PhaseStep == 0 { // a run resumed inside the phase is not a new phase: its start event says where it is
+		e.emit(engine.Event{Kind: engine.KindPhase, Message: fmt.Sprintf("%s phase: %d epochs of %d steps, %d graph replicas",
+			phase, e.cfg.Phase(phase).Epochs, e.stepsPerEpoch(phase), len(pr.nets))})
+	}
 	total := e.phaseSteps(phase)
 	var rate throughput
 	for e.st.PhaseStep < total {
@@ -204,8 +206,31 @@ func (e *Engine) runPhase(ctx context.Context, phase string) error {
 		e.logf("%d unreadable training images were skipped, e.g. %s", n, strings.Join(problems[:min(3, len(problems))], "; "))
 	}
 	e.evaluate(phase, "end of "+phase+" phase")
-	e.saveCheckpoint("end of " + phase + " phase")
+	// The checkpoint after the evaluation already stands at the start of
+	// the next phase, so a run resumed (or forked) from it does not
+	// evaluate this phase again; after the last phase, the loop's final
+	// checkpoint is the only one.
+	if next := e.nextPhase(phase); next != "" {
+		e.enterPhase(next)
+		e.saveCheckpoint("end of " + phase + " phase")
+	}
 	return nil
+}
+
+// nextPhase is the phase after phase in this run, or "".
+func (e *Engine) nextPhase(phase string) string {
+	phases := e.phases()
+	for i, p := range phases[:len(phases)-1] {
+		if p == phase {
+			return phases[i+1]
+		}
+	}
+	return ""
+}
+
+// enterPhase starts phase afresh: its own step count and optimiser state.
+func (e *Engine) enterPhase(phase string) {
+	e.st.Phase, e.st.PhaseStep, e.st.Opt = phase, 0, nn.SGD{}
 }
 
 // handleCommands applies queued requests; while paused it waits for them.

@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,4 +122,57 @@ func checkResumeIsExact(t *testing.T, cfg engine.Config) {
 			}
 		}
 	}
+}
+
+// TestResumeRepeatsNothing: a run resumed from a checkpoint announces no
+// phase it was already in, does not evaluate a finished phase again (a
+// fork at the end of the teacher phase listed the teacher twice), and a
+// finished run logs its final checkpoint once.
+func TestResumeRepeatsNothing(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Teacher.Epochs, cfg.Student.Epochs = 2, 1
+	cfg.Hyper.Checkpoint = engine.CheckpointConfig{EverySteps: 4, Keep: 100}
+	full := &memorySaver{}
+	a := newTiny(t, cfg, Options{Save: full.save})
+	a.Start(context.Background())
+	evsA := collect(t, a)
+	final := evsA[len(evsA)-1].Step
+	if n := countKind(evsA, engine.KindCheckpoint, final); n != 1 {
+		t.Errorf("%d checkpoints logged at the final step %d, want 1", n, final)
+	}
+	teacherSteps := a.phaseSteps(engine.PhaseTeacher)
+	for _, at := range []int64{4, teacherSteps} {
+		b := newTiny(t, cfg, Options{Save: (&memorySaver{}).save})
+		if err := b.Restore(full.blobs[at]); err != nil {
+			t.Fatal(err)
+		}
+		b.Start(context.Background())
+		var phases, evals []string
+		for _, ev := range collect(t, b) {
+			switch ev.Kind {
+			case engine.KindPhase:
+				phases = append(phases, fmt.Sprintf("%s@%d", ev.Phase, ev.Step))
+			case engine.KindEval:
+				evals = append(evals, strings.Fields(ev.Message)[0])
+			}
+		}
+		wantPhases := []string{fmt.Sprintf("student@%d", teacherSteps)}
+		wantEvals := []string{"teacher", "student"}
+		if at == teacherSteps {
+			wantEvals = wantEvals[1:]
+		}
+		if !slices.Equal(phases, wantPhases) || !slices.Equal(evals, wantEvals) {
+			t.Errorf("resumed at %d: phase events %v, evaluations %v; want %v and %v", at, phases, evals, wantPhases, wantEvals)
+		}
+	}
+}
+
+func countKind(evs []engine.Event, kind engine.Kind, step int64) int {
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind == kind && ev.Step == step {
+			n++
+		}
+	}
+	return n
 }

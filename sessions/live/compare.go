@@ -9,13 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions"
@@ -91,13 +94,18 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 	return writeComparison(spec.Out, rows, results, base, spec.Seeds, spec.Log)
 }
 
-// configKey names a run's configuration apart from its seed and method
-// name (both are in the session name), so a rerun finds exactly the runs it
-// would repeat; the knobs a method sets (policy, acr) stay in the key.
-func configKey(cfg engine.Config) string {
+// runKey names a compare run by everything that defines it apart from its
+// seed and method name (both are in the session name): the knobs (those a
+// method sets included) and its provenance (the teacher it starts from,
+// the data, the training code). A rerun reuses exactly the runs it would
+// repeat, and no others.
+func runKey(cfg engine.Config, prov map[string]string) string {
 	c := cfg.Clone()
 	c.Method, c.Seed = "", 0
-	b, _ := json.Marshal(c)
+	b, _ := json.Marshal(struct {
+		Config     engine.Config
+		Provenance map[string]string
+	}{c, prov})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:4])
 }
@@ -108,32 +116,131 @@ type comparison struct {
 	done  int
 	total int
 	ctx   context.Context
+	data  string // fingerprint of the data sources, once computed
+}
+
+// provenance is what defines a run beyond its knobs: the teacher it starts
+// from (a checkpoint's sha256, none for a teacher run), the data and the
+// training code.
+func (c *comparison) provenance(cfg engine.Config, teacherBlob []byte) (map[string]string, error) {
+	if c.data == "" {
+		fp, err := dataKey(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.data = fp
+	}
+	prov := map[string]string{provData: c.data, provCode: strconv.Itoa(train.Version)}
+	if teacherBlob != nil {
+		sum := sha256.Sum256(teacherBlob)
+		prov[provTeacher] = hex.EncodeToString(sum[:8])
+	}
+	return prov, nil
+}
+
+// Provenance keys of a compare run.
+const (
+	provTeacher = "teacher"
+	provData    = "data"
+	provCode    = "train_version"
+)
+
+// dataKey identifies the training and evaluation sources of cfg without
+// decoding an image.
+func dataKey(cfg engine.Config) (string, error) {
+	fp, err := sourceFingerprint(cfg.Data.Source)
+	if err != nil || cfg.Data.EvalSource == "" {
+		return fp, err
+	}
+	ev, err := sourceFingerprint(cfg.Data.EvalSource)
+	return fp + "+" + ev, err
+}
+
+// sourceFingerprint identifies a data source cheaply: an image folder by
+// its list of files and labels, a RecordIO by its index, other files and
+// folders (.bin, pairs.txt, TinyFace) by their files' names, sizes and
+// modification times. Synthetic faces are defined by the configuration,
+// which is in the key already.
+func sourceFingerprint(path string) (string, error) {
+	format, err := datasets.DetectFormat(path)
+	if err != nil {
+		return "", err
+	}
+	switch format {
+	case datasets.FormatSynth:
+		return "synth", nil
+	case datasets.FormatFolder:
+		src, err := datasets.OpenFolderSource(path)
+		if err != nil {
+			return "", err
+		}
+		return src.Fingerprint(), nil
+	case datasets.FormatRec:
+		rec, err := datasets.OpenRecordIO(path)
+		if err != nil {
+			return "", err
+		}
+		defer rec.Close()
+		return rec.Fingerprint(), nil
+	}
+	h := sha256.New()
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(path, p)
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("compare: fingerprint of %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8]), nil
 }
 
 // run returns the final checkpoint and evaluation of the named run,
 // training it unless a finished session of that name exists.
 func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([]byte, *engine.Event, error) {
 	c.done++
-	name := fmt.Sprintf("compare-%s-seed%d-%s", configKey(cfg), cfg.Seed, label)
+	prov, err := c.provenance(cfg, teacherBlob)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := fmt.Sprintf("compare-%s-seed%d-%s", runKey(cfg, prov), cfg.Seed, label)
 	list, _, err := sessions.List(c.root)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	}
+	var other *sessions.Session // the newest finished run of this seed and label made otherwise
 	for _, s := range list {
-		if s.Name == name && s.State == "finished" {
-			sess, err := sessions.Open(c.root, s.ID)
-			if err != nil {
-				return nil, nil, err
+		if s.State != sessions.StateFinished || !isCompareRun(s.Name, cfg.Seed, label) {
+			continue
+		}
+		sess, err := sessions.Open(c.root, s.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if s.Name != name {
+			if other == nil || sess.Manifest.Created.After(other.Manifest.Created) {
+				other = sess
 			}
-			blob, ev, err := finalOf(sess, modelOf(label))
-			if err == nil {
-				fmt.Fprintf(c.w, "[%d/%d] %s: reusing finished session %s\n", c.done, c.total, name, s.ID)
-				return blob, ev, nil
-			}
+			continue
+		}
+		blob, ev, err := finalOf(sess, modelOf(label))
+		if err == nil {
+			fmt.Fprintf(c.w, "[%d/%d] %s: reusing finished session %s (same knobs, teacher, data and training code)\n", c.done, c.total, name, s.ID)
+			return blob, ev, nil
 		}
 	}
+	if other != nil {
+		fmt.Fprintf(c.w, "[%d/%d] %s: not reusing %s: %s\n", c.done, c.total, name, other.Manifest.ID, whyDifferent(other.Manifest, cfg, prov))
+	}
 	fmt.Fprintf(c.w, "[%d/%d] %s: training\n", c.done, c.total, name)
-	r, err := Open(Spec{Root: c.root, Config: cfg, Name: name, Teacher: teacherBlob})
+	r, err := Open(Spec{Root: c.root, Config: cfg, Name: name, Teacher: teacherBlob, Provenance: prov})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,6 +279,52 @@ func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([
 		ev = last
 	}
 	return blob, ev, nil
+}
+
+// isCompareRun says whether a session name is that of a compare run of
+// this seed and label (any key).
+func isCompareRun(name string, seed int64, label string) bool {
+	key, ok := strings.CutPrefix(name, "compare-")
+	if !ok {
+		return false
+	}
+	key, ok = strings.CutSuffix(key, fmt.Sprintf("-seed%d-%s", seed, label))
+	return ok && len(key) == 8
+}
+
+// whyDifferent says what makes a recorded compare run another run than
+// the one of cfg and prov.
+func whyDifferent(m sessions.Manifest, cfg engine.Config, prov map[string]string) string {
+	if m.Provenance == nil {
+		return "it was made before compare recorded its teacher, data and training code"
+	}
+	var why []string
+	if m.Provenance[provTeacher] != prov[provTeacher] {
+		why = append(why, fmt.Sprintf("another teacher (checkpoint %s, now %s)", orNone(m.Provenance[provTeacher]), orNone(prov[provTeacher])))
+	}
+	if m.Provenance[provData] != prov[provData] {
+		why = append(why, "other data (fingerprint "+orNone(m.Provenance[provData])+", now "+prov[provData]+")")
+	}
+	if m.Provenance[provCode] != prov[provCode] {
+		why = append(why, "older training code (version "+orNone(m.Provenance[provCode])+", now "+prov[provCode]+")")
+	}
+	was, now := engine.Values(&m.Config), engine.Values(&cfg)
+	for _, k := range engine.Knobs {
+		if !k.Same(was[k.Name], now[k.Name]) {
+			why = append(why, fmt.Sprintf("%s %s, now %s", k.Name, was[k.Name], now[k.Name]))
+		}
+	}
+	if len(why) == 0 {
+		return "it differs in a setting that is not a knob"
+	}
+	return strings.Join(why, "; ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // modelOf is the model a comparison row reports: the teacher row its
@@ -258,9 +411,13 @@ func writeComparison(dir string, rows []string, results map[string][]map[string]
 		}
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "Data %s, preset model %dx%d/%d, %d seed(s); percentages, mean ± std over seeds. "+
+	spread := "percentages, mean ± std over seeds"
+	if seeds == 1 {
+		spread = "percentages of one seed (no spread measured)"
+	}
+	fmt.Fprintf(&md, "Data %s, preset model %dx%d/%d, %d seed(s); %s. "+
 		"ver: 10-fold verification accuracy; r1/r5/r20: rank-k identification (HR gallery, probes at that size); mAP.\n\n",
-		cfg.Data.Source, cfg.Model.Width, cfg.Model.Depth, cfg.Model.Embed, seeds)
+		cfg.Data.Source, cfg.Model.Width, cfg.Model.Depth, cfg.Model.Embed, seeds, spread)
 	md.WriteString("| method |")
 	for _, c := range cols {
 		md.WriteString(" " + c + " |")
@@ -276,6 +433,10 @@ func writeComparison(dir string, rows []string, results map[string][]map[string]
 			cell := cells[r][c]
 			if cell.N == 0 {
 				md.WriteString(" - |")
+				continue
+			}
+			if cell.N == 1 { // one value has no spread to show
+				fmt.Fprintf(&md, " %.1f |", cell.Mean)
 				continue
 			}
 			fmt.Fprintf(&md, " %.1f ± %.1f |", cell.Mean, cell.Std)

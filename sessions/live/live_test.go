@@ -1,9 +1,12 @@
 package live
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/ccface/ccface/engine"
+	"github.com/ccface/ccface/sessions"
 )
 
 // smallConfig keeps a run to a few seconds.
@@ -88,12 +91,90 @@ func TestCompareKeysEveryKnobTheRunUses(t *testing.T) {
 	a := engine.Default()
 	b := a.Clone()
 	b.Hyper.Policy = "resolution"
-	if configKey(a) == configKey(b) {
+	if runKey(a, nil) == runKey(b, nil) {
 		t.Fatal("two margin policies share a compare key")
 	}
 	c := a.Clone()
 	c.Seed = 7
-	if configKey(a) != configKey(c) {
+	if runKey(a, nil) != runKey(c, nil) {
 		t.Fatal("the seed changed the key (it is in the session name already)")
+	}
+}
+
+// trainTeacher trains a teacher-only session of cfg with seed and returns
+// its ID.
+func trainTeacher(t *testing.T, root string, cfg engine.Config, seed int64) string {
+	t.Helper()
+	engine.ApplyMethod(&cfg, "teacher")
+	cfg.Seed = seed
+	r, err := Open(Spec{Root: root, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Drive(func(r *Run) error { return r.Watch(nil) }); err != nil {
+		t.Fatal(err)
+	}
+	return r.Session().Manifest.ID
+}
+
+// TestCompareKeysRunsByTeacher: compare --teacher A, then --teacher B, must
+// train B's students anew (saying why A's are not reused) instead of
+// tabulating A's students under B's teacher row; the same comparison
+// again reuses every run and says so.
+func TestCompareKeysRunsByTeacher(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	base := smallConfig(t)
+	a, b := trainTeacher(t, root, base, 1), trainTeacher(t, root, base, 2)
+	compare := func(teacher string) string {
+		var log strings.Builder
+		err := Compare(context.Background(), CompareSpec{Root: root, Base: base, Methods: []string{"ccface"}, Seeds: 1,
+			Teacher: teacher, Out: out, Log: &log})
+		if err != nil {
+			t.Fatalf("compare --teacher %s: %v\n%s", teacher, err, log.String())
+		}
+		return log.String()
+	}
+	compare(a)
+	log := compare(b)
+	if !strings.Contains(log, ": training\n") || !strings.Contains(log, "not reusing") || !strings.Contains(log, "another teacher") {
+		t.Fatalf("compare --teacher B did not train its own student, or did not say why A's was not reused:\n%s", log)
+	}
+	students := map[string]string{} // teacher checkpoint hash → student session
+	list, _, _ := sessions.List(root)
+	for _, s := range list {
+		sess, err := sessions.Open(root, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess.Manifest.Method == "ccface" {
+			students[sess.Manifest.Provenance[provTeacher]] = s.ID
+		}
+	}
+	if len(students) != 2 {
+		t.Fatalf("want one student per teacher, got %v", students)
+	}
+	log = compare(b)
+	if !strings.Contains(log, "reusing finished session") || strings.Contains(log, ": training\n") {
+		t.Errorf("the same comparison again did not reuse its student:\n%s", log)
+	}
+}
+
+// TestOneSeedHasNoSpread: a table of one seed shows plain means, not
+// "± 0.0" as if a spread had been measured.
+func TestOneSeedHasNoSpread(t *testing.T) {
+	cfg := engine.Default()
+	values := map[string]float64{engine.EvalKey("hr", engine.EVerifAcc): 0.9}
+	for seeds, want := range map[int]string{1: "| 90.0 |", 2: "| 90.0 ± 0.0 |"} {
+		results := map[string][]map[string]float64{}
+		for i := 0; i < seeds; i++ {
+			results["teacher"] = append(results["teacher"], values)
+		}
+		var log strings.Builder
+		if err := writeComparison(t.TempDir(), []string{"teacher"}, results, cfg, seeds, &log); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(log.String(), want) || (seeds == 1 && strings.Contains(log.String(), "±")) {
+			t.Errorf("%d seed(s): want a cell %q and ± only with more than one seed:\n%s", seeds, want, log.String())
+		}
 	}
 }

@@ -28,6 +28,9 @@ type Spec struct {
 	// Teacher, when set, is a checkpoint blob of a finished teacher phase:
 	// the new run starts at its student phase.
 	Teacher []byte
+	// Provenance goes into the new session's manifest (see
+	// sessions.Manifest.Provenance).
+	Provenance map[string]string
 
 	// Resume names a session to continue from its latest good checkpoint,
 	// with the knobs it had.
@@ -35,7 +38,7 @@ type Spec struct {
 
 	// Fork names a session to start a new one from, at its newest
 	// checkpoint at or before ForkAt (Latest: the newest), with the knob
-	// assignments ForkSets applied.
+	// assignments ForkSets applied. Name, when set, names the new one.
 	Fork     string
 	ForkAt   int64
 	ForkSets []string
@@ -84,7 +87,7 @@ func openNew(spec Spec) (*Run, error) {
 		return nil, err
 	}
 	if r.sess, r.unlock, err = createLocked(spec.Root, sessions.Manifest{ID: spec.ID, Name: spec.Name, Config: cfg,
-		DataFingerprint: dataFingerprint(data)}); err != nil {
+		DataFingerprint: dataFingerprint(data), Provenance: spec.Provenance}); err != nil {
 		return nil, err
 	}
 	r.start(eng)
@@ -144,7 +147,7 @@ func openFork(spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	child, step, blob, skipped, err := sessions.Fork(spec.Root, parent, spec.ForkAt, spec.ForkSets)
+	child, step, blob, skipped, err := sessions.Fork(spec.Root, parent, spec.ForkAt, spec.ForkSets, spec.Name)
 	for _, s := range skipped {
 		fmt.Fprintf(w, "warning: damaged checkpoint skipped: %s\n", s)
 	}

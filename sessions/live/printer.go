@@ -22,6 +22,9 @@ type Printer struct {
 	evals   []engine.Event
 	lastPt  engine.Event
 	printed int64 // step of the last progress line
+	// continues is set when the run continues a recorded history (a
+	// resume or fork), as opposed to starting one.
+	continues bool
 }
 
 // NewPrinter prints a progress line at most every so often (and at each
@@ -31,10 +34,12 @@ func NewPrinter(w io.Writer, every time.Duration) *Printer {
 }
 
 // Headless is the front end of `--headless`: progress lines and tables on
-// w until the run ends, then every evaluation side by side. Each also sees
-// every event after the printer (e.g. Katib metric lines of a sweep trial).
+// w until the run ends, then every evaluation side by side (those of the
+// history a resumed run continues too). Each also sees every event after
+// the printer (e.g. Katib metric lines of a sweep trial).
 func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 	p := NewPrinter(w, 3*time.Second)
+	p.Continues(r.Prior())
 	failed := r.Watch(func(ev engine.Event) {
 		p.Event(ev)
 		for _, f := range also {
@@ -46,13 +51,52 @@ func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 	return failed
 }
 
+// Continues tells the printer the recorded history the run continues:
+// nothing of it is printed as progress (it happened before), but its
+// evaluations head the summary.
+func (p *Printer) Continues(history []engine.Event) {
+	p.continues = len(history) > 0
+	for _, ev := range history {
+		if ev.Kind == engine.KindEval {
+			p.addEval(ev)
+		}
+	}
+}
+
+// addEval adds an evaluation to the summary. One of the same model at the
+// same step (a run resumed from a checkpoint taken before that evaluation
+// was made again) replaces the earlier one.
+func (p *Printer) addEval(ev engine.Event) {
+	model := evalModel(ev)
+	for i, old := range p.evals {
+		if old.Step == ev.Step && evalModel(old) == model {
+			p.evals[i] = ev
+			return
+		}
+	}
+	p.evals = append(p.evals, ev)
+}
+
+// evalModel is the model an evaluation event scored ("teacher", "student").
+func evalModel(ev engine.Event) string {
+	name, _, _ := strings.Cut(ev.Message, " ")
+	return name
+}
+
 // Event prints what ev says, if anything.
 func (p *Printer) Event(ev engine.Event) {
 	switch ev.Kind {
 	case engine.KindStart:
 		p.total = int64(ev.Values[engine.MTotalSteps])
 		p.start, p.startAt = time.Now(), ev.Step
-		fmt.Fprintf(p.w, "start: %s, %d steps in all\n", ev.Message, p.total)
+		switch {
+		case ev.Phase == engine.PhaseDone:
+			fmt.Fprintln(p.w, "the run had finished: nothing left to train")
+		case p.continues: // Open has said from where
+			fmt.Fprintf(p.w, "continuing in the %s phase: %s, %d steps in all\n", ev.Phase, ev.Message, p.total)
+		default:
+			fmt.Fprintf(p.w, "start: %s, %d steps in all\n", ev.Message, p.total)
+		}
 	case engine.KindPoint:
 		p.lastPt = ev
 		// Every few seconds, and at each tenth of the run, so short runs
@@ -69,7 +113,7 @@ func (p *Printer) Event(ev engine.Event) {
 	case engine.KindCheckpoint:
 		fmt.Fprintf(p.w, "[step %d] checkpoint %s (%s)\n", ev.Step, ev.Path, ev.Message)
 	case engine.KindEval:
-		p.evals = append(p.evals, ev)
+		p.addEval(ev)
 		fmt.Fprintf(p.w, "[step %d] evaluation of the %s\n", ev.Step, ev.Message)
 		fmt.Fprint(p.w, EvalTable([]engine.Event{ev}))
 	case engine.KindFailed:
@@ -138,8 +182,7 @@ func EvalTable(evals []engine.Event) string {
 	}
 	b.WriteString("\n")
 	for _, ev := range evals {
-		name, _, _ := strings.Cut(ev.Message, " ")
-		fmt.Fprintf(&b, "  %-10s", name)
+		fmt.Fprintf(&b, "  %-10s", evalModel(ev))
 		for _, v := range views {
 			b.WriteString(pct(ev.Values, engine.EvalKey(v, engine.ERank1), 9))
 		}

@@ -19,6 +19,7 @@ type Run struct {
 	rec    *recorder
 	unlock func() error
 	cancel context.CancelFunc
+	prior  []engine.Event // the recorded history a resumed or forked run continues
 
 	bestCkpt string // path of the checkpoint of the best LR rank-1 (engine goroutine only)
 }
@@ -36,8 +37,12 @@ func (r *Run) Trainer() engine.Trainer { return r.eng }
 // then KindDone); by names who asked.
 func (r *Run) Stop(by string) { r.eng.Stop(by) }
 
+// Prior is the recorded history the run continues (nothing for a new
+// run): screens replay it; progress printers only take its evaluations.
+func (r *Run) Prior() []engine.Event { return r.prior }
+
 func (r *Run) start(eng *train.Engine, prior ...engine.Event) {
-	r.eng = eng
+	r.eng, r.prior = eng, prior
 	r.hub = engine.NewHub(eng, prior...)
 	r.rec = newRecorder(r.sess, r.hub)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -89,11 +94,11 @@ func (r *Run) Drive(front func(*Run) error) error {
 	return err
 }
 
-// Watch hands every event of the run (its replayed history first) to see,
-// in order, until the run ends, and returns the message of a KindFailed
-// event as an error.
+// Watch hands every event this run emits (not the history it continues:
+// see Prior) to see, in order, until the run ends, and returns the message
+// of a KindFailed event as an error.
 func (r *Run) Watch(see func(engine.Event)) error {
-	view, cancel := r.hub.Subscribe()
+	view, cancel := r.hub.SubscribeRun()
 	defer cancel()
 	var failed error
 	for batch := range view.Events() {
