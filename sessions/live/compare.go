@@ -59,6 +59,13 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 		if fixedTeacher, fixedEval, err = finalOf(s, engine.PhaseTeacher); err != nil {
 			return err
 		}
+		// A teacher session that distils an ONNX model hands its students
+		// that model: its input size, embedding size and input convention.
+		if tm := s.Manifest.Config.Model; tm.Teacher != "" && base.Model.Teacher == "" {
+			m := &base.Model
+			m.Teacher, m.TeacherSHA256, m.Channels, m.Mean, m.Std = tm.Teacher, tm.TeacherSHA256, tm.Channels, tm.Mean, tm.Std
+			m.Embed, base.Data.HR = tm.Embed, s.Manifest.Config.Data.HR
+		}
 	}
 	results := map[string][]map[string]float64{}
 	for i := 0; i < spec.Seeds; i++ {
