@@ -35,7 +35,7 @@ func loadDetector(t testing.TB) *onnx.Model {
 type refCase struct {
 	Name    string
 	Canvas  []int
-	Paste   [][3]json.RawMessage
+	Paste   [][3]json3
 	Det     int
 	Upscale bool
 	Size    []int
@@ -184,3 +184,6 @@ func TestAlignMatchesReference(t *testing.T) {
 		})
 	}
 }
+
+// json3 is one field of a paste entry: a path or an offset.
+type json3 = json.RawMessage
