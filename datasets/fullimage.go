@@ -47,3 +47,7 @@ func IsImageFile(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && !info.IsDir() && isImageName(path)
 }
+
+// RecordPaths returns the .rec and .idx files of a RecordIO set given
+// either or their common stem.
+func RecordPaths(path string) (rec, idx string) { return recordPaths(path) }

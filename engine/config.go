@@ -48,6 +48,11 @@ type DataConfig struct {
 	// .bin, pairs.txt or TinyFace root) used with its own protocol; the
 	// whole of Source then trains.
 	EvalSource string `json:"eval_source,omitempty"`
+	// Align, "scrfd", aligns folder and .rec sources on load (detect with
+	// Detector, warp to the ArcFace template) through a cache of aligned
+	// folders; "" or "off" uses the images as they are.
+	Align    string `json:"align,omitempty"`
+	Detector string `json:"detector,omitempty"` // SCRFD .onnx for Align
 }
 
 // ModelConfig shapes the residual CNN backbone.
