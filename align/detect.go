@@ -98,7 +98,7 @@ func (d *Detector) runner(side int) (*sizedRunner, error) {
 	}
 	r, err := d.model.NewRunner(1, side, side)
 	if err != nil {
-		return nil, fmt.Errorf("align: detector %s: %w", d.model.Path, err)
+		return nil, fmt.Errorf("align: %s cannot run as the face detector (want an SCRFD model such as scrfd_2.5g_bnkps.onnx): %w", d.model.Path, err)
 	}
 	sr := &sizedRunner{run: r}
 	kind := map[int]int{1: 0, 4: 1, 10: 2}
