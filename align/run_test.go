@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	xdraw "golang.org/x/image/draw"
+
 	"github.com/ccface/ccface/datasets"
 )
 
@@ -191,4 +193,37 @@ func writeRec(t *testing.T, stem string, images [][]byte, labels []int) {
 	}
 	writeFile(t, stem+".rec", rec.Bytes())
 	writeFile(t, stem+".idx", idx.Bytes())
+}
+
+// TestUpscaleFindsTinyFaces: a 20×24 face (ORL shrunk 4.6×) is below
+// SCRFD's smallest anchors as it is, and found once --upscale enlarges it
+// into a 128-px detector input.
+func TestUpscaleFindsTinyFaces(t *testing.T) {
+	m := loadDetector(t)
+	big, err := datasets.ReadImage(filepath.Join(sharedData, "orl/s7/1.png"))
+	if err != nil {
+		t.Skipf("needs the shared data: %v", err)
+	}
+	tiny := image.NewRGBA(image.Rect(0, 0, 20, 24))
+	xdraw.CatmullRom.Scale(tiny, tiny.Rect, big, big.Rect, xdraw.Src, nil)
+	for _, up := range []bool{false, true} {
+		d, err := NewDetector(m, DetectOptions{Size: 128, Threshold: 0.5, NMS: 0.4, Upscale: up})
+		if err != nil {
+			t.Fatal(err)
+		}
+		faces, err := d.Detect(tiny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[up]; len(faces) != want {
+			t.Fatalf("upscale %v: %d faces, want %d", up, len(faces), want)
+		}
+		if up {
+			f := faces[0]
+			// eyes above the nose above the mouth, inside the image
+			if !(f.Landmarks[0][1] < f.Landmarks[2][1] && f.Landmarks[2][1] < f.Landmarks[3][1]) || f.Box[2] > 26 {
+				t.Errorf("implausible face on the tiny image: %+v", f)
+			}
+		}
+	}
 }
