@@ -24,9 +24,13 @@ var depRules = []struct {
 	banned []string
 	why    string
 }{
-	{mod + "/datasets", []string{mod + "/engine", mod + "/sessions", mod + "/tui", mod + "/plots", "gorgonia.org/"},
+	{mod + "/datasets", []string{mod + "/engine", mod + "/align", mod + "/sessions", mod + "/tui", mod + "/plots", "gorgonia.org/"},
 		"face data is the ground floor: it knows nothing of training"},
-	{mod + "/engine", []string{mod + "/tui", mod + "/plots", mod + "/sessions", "github.com/charmbracelet/"},
+	{mod + "/align", []string{mod + "/engine/train", mod + "/sessions", mod + "/tui", mod + "/plots", "github.com/charmbracelet/"},
+		"face alignment runs a detector on images; training (data.align) calls it, never the reverse"},
+	{mod + "/engine/train", []string{mod + "/tui", mod + "/plots", mod + "/sessions", "github.com/charmbracelet/"},
+		"the engine is observed and steered, never observes; engine/train alone may align data on load (data.align)"},
+	{mod + "/engine", []string{mod + "/tui", mod + "/plots", mod + "/sessions", mod + "/align", "github.com/charmbracelet/"},
 		"the engine is observed and steered, never observes: no UI, plots or session store"},
 	{mod + "/sessions/live", []string{mod + "/tui", mod + "/plots", "github.com/charmbracelet/"},
 		"the run lifecycle serves every front end and imports none"},

@@ -35,6 +35,8 @@ Usage:
                                      HR faces beside their degraded views
   ccface data inspect PATH [--out sheet.png]
                                      identities, sizes, channels, bad and duplicate files
+  ccface data align IN OUT --detector scrfd.onnx [--det-size N] [--upscale] [--size N] [--pick largest|central] [--min-face PX]
+                                     detect faces, align them to the ArcFace template, write PNG crops, a report and a contact sheet
   ccface eval ID --data PATH         evaluate a session's model on a folder, .rec, .bin, pairs.txt or TinyFace set
   ccface eval FILE.onnx --data PATH  evaluate an imported ONNX recogniser as is, at HR and each LR size
   ccface model inspect FILE.onnx     inputs, outputs, operators, parameters, multiply-adds, preprocessing

@@ -104,8 +104,11 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "inspect" {
 		return cmdInspect(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "align" {
+		return cmdAlign(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "preview" {
-		return fmt.Errorf("ccface data: want `ccface data preview --out sheet.png` or `ccface data inspect PATH`: %w", errUsage)
+		return fmt.Errorf("ccface data: want `ccface data preview --out sheet.png`, `ccface data inspect PATH` or `%s`: %w", alignUsage, errUsage)
 	}
 	fs := newFlagSet("data preview", stdout)
 	var f runFlags

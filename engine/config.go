@@ -53,6 +53,11 @@ type DataConfig struct {
 	// training and the evaluation sets alike.
 	Grey bool   `json:"grey,omitempty"`
 	Crop string `json:"crop,omitempty"`
+	// Align, "scrfd", aligns folder and .rec sources on load (detect with
+	// Detector, warp to the ArcFace template) through a cache of aligned
+	// folders; "" or "off" uses the images as they are.
+	Align    string `json:"align,omitempty"`
+	Detector string `json:"detector,omitempty"` // SCRFD .onnx for Align
 }
 
 // ModelConfig shapes the residual CNN backbone, or names a pretrained

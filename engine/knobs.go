@@ -27,6 +27,15 @@ type Knob struct {
 	Check   func(c *Config) error
 }
 
+// The values of data.align.
+const (
+	AlignOff   = "off"
+	AlignSCRFD = "scrfd"
+)
+
+// AlignModes lists data.align's values.
+var AlignModes = []string{AlignOff, AlignSCRFD}
+
 // Knobs lists every knob in display order.
 var Knobs = buildKnobs()
 
@@ -338,6 +347,34 @@ func buildKnobs() []Knob {
 				}
 				return nil
 			},
+		},
+		{
+			Name: "data.align", Help: "align faces on load with an SCRFD detector (data.detector), cached; folders and .rec", Group: "data",
+			Options: AlignModes,
+			Get: func(c *Config) string {
+				if c.Data.Align == "" {
+					return AlignOff
+				}
+				return c.Data.Align
+			},
+			Set: func(c *Config, v string) error { c.Data.Align = v; return nil },
+			Check: func(c *Config) error {
+				switch c.Data.Align {
+				case "", AlignOff:
+					return nil
+				case AlignSCRFD:
+					if c.Data.Detector == "" {
+						return fmt.Errorf("data.align=scrfd needs the detector: --set data.detector=PATH/scrfd_2.5g_bnkps.onnx (insightface's SCRFD with keypoints)")
+					}
+					return nil
+				}
+				return fmt.Errorf("data.align=%q: must be one of %s", c.Data.Align, strings.Join(AlignModes, ", "))
+			},
+		},
+		{
+			Name: "data.detector", Help: "SCRFD face detector .onnx that data.align=scrfd runs", Group: "data",
+			Get: func(c *Config) string { return c.Data.Detector },
+			Set: func(c *Config, v string) error { c.Data.Detector = v; return nil },
 		},
 		floatKnob("data", "data.eval_fraction", "image folders: share of identities held out", false, 0.05, 0.95, 0.05, func(c *Config) *float64 { return &c.Data.EvalFraction }),
 		intKnob("model", "model.width", "channels of the first stage", false, 2, 256, func(c *Config) *int { return &c.Model.Width }),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/fnv"
+	"io"
 
 	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
@@ -24,8 +25,21 @@ type Data struct {
 // file (streamed: training reads it through a bounded cache), split by
 // identity; or, with data.eval set, all of it for training and that
 // evaluation set (folder, .rec, .bin, pairs.txt or TinyFace) with its own
-// protocol.
-func LoadData(cfg engine.Config) (Data, error) {
+// protocol. With data.align=scrfd, folders and .rec files are read through
+// their aligned copies (alignedSources).
+func LoadData(cfg engine.Config) (Data, error) { return LoadDataWith(cfg, io.Discard) }
+
+// LoadDataWith is LoadData reporting on w what takes time before the sets
+// exist: aligning them on first use (data.align).
+func LoadDataWith(cfg engine.Config, w io.Writer) (Data, error) {
+	cfg, err := alignedSources(cfg, w)
+	if err != nil {
+		return Data{}, err
+	}
+	return loadData(cfg)
+}
+
+func loadData(cfg engine.Config) (Data, error) {
 	if cfg.Data.EvalSource == "" {
 		tr, ev, warnings, err := loadSplit(cfg, true)
 		return Data{Train: tr, Eval: ev, Protocol: Protocol{Verify: true, Identify: true}, Warnings: warnings}, err

@@ -188,7 +188,7 @@ func openFork(spec Spec) (*Run, error) {
 
 // LoadData loads the sets of cfg and reports skipped files on w.
 func LoadData(cfg engine.Config, w io.Writer) (train.Data, error) {
-	data, err := train.LoadData(cfg)
+	data, err := train.LoadDataWith(cfg, w)
 	if err != nil {
 		return data, err
 	}
