@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/sweep"
@@ -278,104 +277,22 @@ func slurmQueue(sw *sweep.Sweep) map[int]string {
 	return sweep.ParseSqueue(string(out), jobs)
 }
 
-// runSweepTrial is the hook of `train --headless --sweep DIR`: it runs the
-// trial of this task's index in its fixed session folder, resuming it when
-// an earlier attempt left a checkpoint; a finished trial exits at once.
+// runSweepTrial is `train --headless --sweep DIR`: one trial, headless,
+// with Katib metric lines. Slurm sends USR1 (--signal=B:USR1@N) before the
+// time limit: the trial then stops with a checkpoint and requeues its own
+// task, whose next attempt resumes it. SIGTERM (the limit itself, scancel,
+// a Kubernetes eviction) stops with a checkpoint and exits, as in any
+// headless run.
 func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
 	// Caught from the start: USR1's default action would kill the task
 	// while it loads data, before there is a run to checkpoint.
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
-	sw, err := sweep.Load(dir)
-	if err != nil {
+	r, err := live.OpenTrial(dir, indexFlag, os.Getenv, stdout)
+	if err != nil || r == nil {
 		return err
 	}
-	index, source, err := sweep.ResolveIndex(indexFlag, os.Getenv)
-	if err != nil {
-		return err
-	}
-	t, err := sw.Trial(index)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "sweep %s: trial %d of %d (index from %s): %s\n", sw.Name, t.Index, len(sw.Trials), source, t.Name())
-	state, detail, err := sw.TrialState(t)
-	if err != nil {
-		return err
-	}
-	var r *live.Run
-	switch state {
-	case sweep.TrialFinished:
-		fmt.Fprintf(stdout, "trial %d already finished: %s\n", t.Index, filepath.Join(sw.TrialsRoot(), t.ID()))
-		return nil
-	case sweep.TrialFailed:
-		return fmt.Errorf("trial %d failed earlier (%s): see %s; remove that folder to run it again",
-			t.Index, detail, filepath.Join(sw.TrialsRoot(), t.ID(), sessions.EventsFile))
-	case sweep.TrialResumable:
-		sess, err := sessions.Open(sw.TrialsRoot(), t.ID())
-		if err != nil {
-			return err
-		}
-		if cps, err := sess.Checkpoints(); err == nil && len(cps) == 0 {
-			aside, err := sw.SetAside(t)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "trial %d had no checkpoint to resume from; its folder is kept at %s and it starts afresh\n", t.Index, aside)
-			r, err = startTrial(sw, t, stdout)
-			if err != nil {
-				return err
-			}
-			break
-		}
-		if r, err = live.Open(live.Spec{Root: sw.TrialsRoot(), Log: stdout, Resume: t.ID()}); err != nil {
-			return err
-		}
-	default:
-		if r, err = startTrial(sw, t, stdout); err != nil {
-			return err
-		}
-	}
-	return driveTrial(r, usr1, stdout)
-}
-
-// startTrial starts trial t in its fixed session folder, from the sweep's
-// teacher when it names one.
-func startTrial(sw *sweep.Sweep, t sweep.Trial, w io.Writer) (*live.Run, error) {
-	cfg, err := sw.Config(t)
-	if err != nil {
-		return nil, err
-	}
-	var teacherBlob []byte
-	if dir := sw.TeacherDir(); dir != "" {
-		teacher, err := sessions.Open("", dir)
-		if err != nil {
-			return nil, fmt.Errorf("the sweep's teacher: %w", err)
-		}
-		if _, teacherBlob, _, err = teacher.LatestGoodCheckpoint(-1); err != nil {
-			return nil, fmt.Errorf("the sweep's teacher %s: %w", dir, err)
-		}
-	}
-	r, err := live.Open(live.Spec{Root: sw.TrialsRoot(), Log: w, Config: cfg, ID: t.ID(),
-		Name: sw.Name + " " + t.Name(), Teacher: teacherBlob})
-	if err != nil {
-		return nil, err
-	}
-	// A first checkpoint at once, so a task killed from here on resumes
-	// instead of starting over.
-	if err := r.Trainer().Checkpoint("sweep trial start"); err != nil {
-		fmt.Fprintf(w, "warning: %v\n", err)
-	}
-	return r, nil
-}
-
-// driveTrial runs a trial headless. Slurm sends USR1 (--signal=B:USR1@N)
-// before the time limit: the trial then stops with a checkpoint and
-// requeues its own task, whose next attempt resumes it. SIGTERM (the limit
-// itself, scancel, a Kubernetes eviction) stops with a checkpoint and exits,
-// as in any headless run.
-func driveTrial(r *live.Run, usr1 <-chan os.Signal, w io.Writer) error {
 	var requeue atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -383,50 +300,13 @@ func driveTrial(r *live.Run, usr1 <-chan os.Signal, w io.Writer) error {
 		select {
 		case <-usr1:
 			requeue.Store(true)
-			fmt.Fprintln(w, "USR1: the time limit is near; checkpointing, then requeueing this task")
+			fmt.Fprintln(stdout, "USR1: the time limit is near; checkpointing, then requeueing this task")
 			r.Stop("USR1 before the time limit")
 		case <-ctx.Done():
 		}
 	}()
-	err := show(r, front{headless: true, katib: true}, w)
-	if err != nil || !requeue.Load() {
+	if err := show(r, front{headless: true, katib: true}, stdout); err != nil || !requeue.Load() {
 		return err
 	}
-	return requeueSelf(w)
-}
-
-// requeueSelf puts this Slurm task back in the queue. Outside Slurm there
-// is nothing to requeue: the trial resumes when it is run again.
-func requeueSelf(w io.Writer) error {
-	job := os.Getenv("SLURM_JOB_ID")
-	if arr, task := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); arr != "" && task != "" {
-		job = arr + "_" + task
-	}
-	if job == "" {
-		fmt.Fprintln(w, "not a Slurm job: nothing requeued; run the trial again to resume it")
-		return nil
-	}
-	out, err := exec.Command("scontrol", "requeue", job).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("scontrol requeue %s: %w: %s (the checkpoint is saved: resubmit the task to resume)", job, err, strings.TrimSpace(string(out)))
-	}
-	fmt.Fprintf(w, "requeued Slurm task %s: it resumes from the checkpoint\n", job)
-	return nil
-}
-
-// katibLines prints an evaluation as Katib StdOut metric lines: every
-// metric, plus lr_rank1 (rank-1 at the smallest LR size, the sweep's usual
-// objective). Each line is one write, so no other output splits it.
-func katibLines(w io.Writer, ev engine.Event) {
-	metrics := map[string]float64{}
-	for k, v := range ev.Values {
-		metrics[k] = v
-	}
-	if v, _, _, ok := sessions.BestLRRank1([]engine.Event{ev}); ok {
-		metrics["lr_rank1"] = v
-	}
-	metrics["step"] = float64(ev.Step)
-	for _, line := range sweep.KatibLines(metrics) {
-		io.WriteString(w, line+"\n")
-	}
+	return live.RequeueSlurmTask(os.Getenv, stdout)
 }

@@ -198,7 +198,7 @@ func showHeadless(r *live.Run, katib bool, w io.Writer) error {
 	if katib {
 		return live.Headless(r, w, func(ev engine.Event) {
 			if ev.Kind == engine.KindEval {
-				katibLines(w, ev)
+				live.KatibLines(w, ev)
 			}
 		})
 	}
