@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -94,5 +95,55 @@ func TestEvaluationSetOverlappingTrainingIsRefused(t *testing.T) {
 	cfg.Data.EvalSource = cleanDir
 	if _, err := LoadData(cfg); err != nil {
 		t.Fatalf("disjoint evaluation set refused: %v", err)
+	}
+}
+
+// data.grey and data.crop reach both the training and the evaluation
+// images of a folder run.
+func TestDataGreyAndCropApplyToTrainingAndEvaluation(t *testing.T) {
+	dir := t.TempDir()
+	var ids []string
+	for i := 0; i < 8; i++ {
+		ids = append(ids, fmt.Sprintf("id%d", i))
+	}
+	writeFaces(t, dir, ids, 3, rand.New(rand.NewSource(1)))
+	cfg := engine.Default()
+	cfg.Data.Source, cfg.Data.HR, cfg.Data.EvalFraction, cfg.Eval.LRSizes = dir, 8, 0.5, []int{4}
+	if err := engine.ApplySet(&cfg, []string{"data.grey=true", "data.crop=centre:8"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grey := func(px []uint8) bool {
+		for i := 0; i+2 < len(px); i += 3 {
+			if px[i] != px[i+1] || px[i+1] != px[i+2] {
+				return false
+			}
+		}
+		return true
+	}
+	px := make([]uint8, 8*8*3)
+	for i := 0; i < data.Train.Len(); i++ {
+		if err := data.Train.Image(i, 8, px); err != nil {
+			t.Fatal(err)
+		}
+		if !grey(px) {
+			t.Fatalf("training image %d is not grey", i)
+		}
+	}
+	for i, p := range data.Eval.Pixels {
+		if !grey(p) {
+			t.Fatalf("evaluation image %d is not grey", i)
+		}
+	}
+	cfg.Data.Crop = "box:20,20,8,8" // outside the 16-px images
+	if _, err := LoadData(cfg); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Errorf("a crop outside every image: %v", err)
+	}
+	cfg.Data.Source, cfg.Data.Crop = "synth", ""
+	if _, err := LoadData(cfg); err == nil || !strings.Contains(err.Error(), "not to the synthetic faces") {
+		t.Errorf("data.grey on synthetic faces: %v", err)
 	}
 }
