@@ -141,10 +141,10 @@ func newSweepKeys() sweepKeys {
 		PgDown:    b("pgdn", "page down", "pgdown", "ctrl+f"),
 		Home:      b("g", "first trial", "home", "g"),
 		End:       b("G", "last trial", "end", "G"),
-		Select:    b("space", "select: draw its curves", " ", "enter"),
+		Select:    b("space", "draw / hide its curves", " ", "enter"),
 		Clear:     b("esc", "clear the selection", "esc"),
-		Best:      b("b", "go to the best trial", "b"),
-		Refresh:   b("r", "poll the trials now", "r"),
+		Best:      b("b", "the best trial", "b"),
+		Refresh:   b("r", "read the trials now", "r"),
 		Smooth:    b("s", "toggle EMA smoothing", "s"),
 		SmoothDec: b("[", "less smoothing", "["),
 		SmoothInc: b("]", "more smoothing", "]"),
@@ -171,18 +171,19 @@ func NewSweep(opt SweepOptions) tea.Model {
 		opt.Clock = time.Now
 	}
 	return SweepModel{
-		opt:    opt,
-		st:     newStyles(opt.Renderer),
-		keys:   newSweepKeys(),
-		curves: map[string]*trialCurves{},
-		opts:   chartOpts{weight: 0.6},
-		cache:  &chartCache{},
+		opt:     opt,
+		st:      newStyles(opt.Renderer),
+		keys:    newSweepKeys(),
+		curves:  map[string]*trialCurves{},
+		opts:    chartOpts{weight: 0.6},
+		cache:   &chartCache{},
+		polling: opt.Poll != nil, // Init's poll: Init cannot change the model
 	}
 }
 
 // Init polls the trials.
 func (m SweepModel) Init() tea.Cmd {
-	return m.poll()
+	return m.pollCmd()
 }
 
 // poll reads the trials in a Cmd. At most one poll runs at a time: the
@@ -192,6 +193,13 @@ func (m *SweepModel) poll() tea.Cmd {
 		return nil
 	}
 	m.polling = true
+	return m.pollCmd()
+}
+
+func (m SweepModel) pollCmd() tea.Cmd {
+	if m.opt.Poll == nil {
+		return nil
+	}
 	poll, clock := m.opt.Poll, m.opt.Clock
 	return func() tea.Msg {
 		rows, warnings, err := poll()
@@ -239,7 +247,8 @@ func (m SweepModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != m.gen {
 			return m, nil // a refresh started a newer chain
 		}
-		return m, m.poll()
+		cmd := m.poll() // before the return: Go does not order m against a call that mutates it
+		return m, cmd
 	case trialLoadedMsg:
 		c := m.curves[msg.id]
 		if c == nil {
@@ -361,7 +370,8 @@ func (m SweepModel) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(k, km.Refresh):
 		m.flash = "polling the trials…"
-		return m, m.poll()
+		cmd := m.poll()
+		return m, cmd
 	case key.Matches(k, km.Smooth):
 		m.opts.smooth = !m.opts.smooth
 	case key.Matches(k, km.SmoothDec):
@@ -392,7 +402,8 @@ func (m SweepModel) toggle() (tea.Model, tea.Cmd) {
 	m.curves[r.ID] = &trialCurves{}
 	m.version++
 	m.flash = fmt.Sprintf("%s: curves drawn (%d selected; space again hides them)", r.ID, len(m.selected))
-	return m, m.load(r)
+	cmd := m.load(r)
+	return m, cmd
 }
 
 func (m *SweepModel) move(d int) {

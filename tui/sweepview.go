@@ -88,7 +88,7 @@ func (m SweepModel) View() string {
 	l := m.layout()
 	lines := []string{m.titleBar()}
 	if m.showHelp {
-		legend := m.st.dim.Render("★ best LR rank-1 so far  ◆ selected (its colour on the charts)  ·  any key closes")
+		legend := m.st.dim.Render("★ best LR rank-1  ◆ selected  ·  any key closes")
 		lines = append(lines, helpBox(m.st, "ccface sweep keys", m.keys.helpColumns(), legend, m.w, m.h-2)...)
 	} else {
 		table := m.table(l.tableH)
@@ -189,7 +189,7 @@ const (
 var sweepTitles = [nSweepCols]string{"#", "SETTINGS", "STATE", "PHASE", "STEP", "BEST LR R1", "SLURM"}
 
 // sweepPrefix is the cursor, selection and best-trial marks before a row.
-const sweepPrefix = 3
+const sweepPrefix = 4
 
 // tableCols is the table's column layout: the fixed columns' widths (0:
 // not shown) and, when they fit, one column per knob instead of SETTINGS.
@@ -373,7 +373,7 @@ func (m SweepModel) table(n int) []string {
 			star = "★"
 		}
 		if ri == m.cur {
-			lines = append(lines, st.sel.Render(padTo("▸"+mark+star+cells(sweepCells(r), knobs, nil, nil), m.w)))
+			lines = append(lines, st.sel.Render(padTo("▸"+mark+star+" "+cells(sweepCells(r), knobs, nil, nil), m.w)))
 			continue
 		}
 		stateSty := m.stateStyle(r.State)
@@ -382,7 +382,7 @@ func (m SweepModel) table(n int) []string {
 			s := st.ok.Bold(true)
 			bestSty = &s
 		}
-		lines = append(lines, " "+markSty.Render(mark)+st.ok.Render(star)+cells(sweepCells(r), knobs, &stateSty, bestSty))
+		lines = append(lines, " "+markSty.Render(mark)+st.ok.Render(star)+" "+cells(sweepCells(r), knobs, &stateSty, bestSty))
 	}
 	return lines
 }

@@ -343,15 +343,17 @@ func (t *sweepTable) markdown() string {
 	if len(t.unfinished) > 0 {
 		fmt.Fprintf(&md, "\nNot in the table (%d unfinished):\n\n", len(t.unfinished))
 		for _, u := range t.unfinished {
-			step := fmt.Sprintf("step %d", u.Step)
-			if u.Total > 0 {
-				step = fmt.Sprintf("step %d/%d", u.Step, u.Total)
-			}
 			why := u.State
 			if u.Why != "" {
 				why += ", " + u.Why
 			}
-			fmt.Fprintf(&md, "- trial %d (%s, %s): %s, %s\n", u.Index, u.ID, u.Name, why, step)
+			switch {
+			case u.Total > 0:
+				why += fmt.Sprintf(", step %d/%d", u.Step, u.Total)
+			case u.Step > 0:
+				why += fmt.Sprintf(", step %d", u.Step)
+			}
+			fmt.Fprintf(&md, "- trial %d (%s, %s): %s\n", u.Index, u.ID, u.Name, why)
 		}
 	}
 	return md.String()
