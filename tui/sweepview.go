@@ -13,11 +13,12 @@ import (
 	"github.com/ccface/ccface/engine"
 )
 
-// trialColors tell selected trials apart on the charts and mark their rows;
-// the dash patterns (dashKeep) tell them apart without colour.
-var trialColors = [...]lipgloss.Color{colLR, colHR, colMargin, colCross, colPhase, colMarker, colTotal, "141"}
-
-func trialColor(k int) lipgloss.Color { return trialColors[k%len(trialColors)] }
+// trialColor is the k-th selected trial's colour on the charts and on its
+// row's mark; the dash patterns (dashKeep) tell trials apart without colour.
+func trialColor(k int) lipgloss.Color {
+	colors := [...]lipgloss.Color{colLR, colHR, colMargin, colCross, colPhase, colMarker, colTotal, "141"}
+	return colors[k%len(colors)]
+}
 
 // trialGlyph is the legend sample of the k-th selected trial: the first is
 // drawn solid, the others dashed under it (overlay k).
@@ -186,7 +187,9 @@ const (
 	nSweepCols
 )
 
-var sweepTitles = [nSweepCols]string{"#", "SETTINGS", "STATE", "PHASE", "STEP", "BEST LR R1", "SLURM"}
+func sweepTitles() [nSweepCols]string {
+	return [nSweepCols]string{"#", "SETTINGS", "STATE", "PHASE", "STEP", "BEST LR R1", "SLURM"}
+}
 
 // sweepPrefix is the cursor, selection and best-trial marks before a row.
 const sweepPrefix = 4
@@ -241,8 +244,8 @@ func knobValue(r SweepRow, knob string) string {
 func (m SweepModel) columns(w int) tableCols {
 	var tc tableCols
 	var natural [nSweepCols]int
-	for c := range nSweepCols {
-		natural[c] = ansi.StringWidth(sweepTitles[c])
+	for c, title := range sweepTitles() {
+		natural[c] = ansi.StringWidth(title)
 	}
 	anySlurm := false
 	for _, r := range m.rows {
@@ -343,9 +346,7 @@ func (m SweepModel) table(n int) []string {
 		}
 		return strings.TrimRight(strings.Join(parts, "  "), " ")
 	}
-	var head [nSweepCols]string
-	copy(head[:], sweepTitles[:])
-	lines := []string{st.bold.Render(strings.Repeat(" ", sweepPrefix) + cells(head, tc.knobs, nil, nil))}
+	lines := []string{st.bold.Render(strings.Repeat(" ", sweepPrefix) + cells(sweepTitles(), tc.knobs, nil, nil))}
 	if len(m.rows) == 0 {
 		msg := "   reading the trials…"
 		if m.polled {
