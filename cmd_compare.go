@@ -24,11 +24,15 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		"comma-separated methods: "+strings.Join(engine.Methods, ","))
 	seeds := fs.Int("seeds", 3, "seeds per method (seed, seed+1, ...)")
 	out := fs.String("out", "ccface-compare", "directory for compare.md, compare.csv and compare.json")
+	fromSweep := registerCompareSweep(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	if fromSweep.given() {
+		return fromSweep.run(fs, *out, stdout)
 	}
 	// --teacher names a pretrained FILE.onnx (each seed fits its classifier
 	// head), or a session whose teacher every seed uses.

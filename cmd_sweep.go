@@ -25,13 +25,16 @@ const sweepUsage = `ccface sweep: plan trials and hand them to Slurm or Kubernet
   ccface sweep k8s DIR --image IMG     an Indexed Job manifest in DIR/k8s/job.yaml
   ccface sweep status DIR [--watch 10s]
                                        each trial's state, step and best LR rank-1
+  ccface sweep watch DIR [--every 3s]  the TUI on a sweep: live table of trials, the best marked,
+                                       space overlays chosen trials' curves
+  ccface compare --sweep DIR [--out D] the sweep's results as compare's tables (mean ± std over seeds)
   ccface train --headless --sweep DIR [--index N]
                                        run one trial (index from --index, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)
 `
 
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("ccface sweep: want plan, slurm, k8s or status:\n%s%w", sweepUsage, errUsage)
+		return fmt.Errorf("ccface sweep: want plan, slurm, k8s, status or watch:\n%s%w", sweepUsage, errUsage)
 	}
 	switch args[0] {
 	case "plan":
@@ -42,11 +45,13 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		return cmdSweepK8s(args[1:], stdout, stderr)
 	case "status":
 		return cmdSweepStatus(args[1:], stdout, stderr)
+	case "watch":
+		return cmdSweepWatch(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, sweepUsage)
 		return nil
 	}
-	return fmt.Errorf("ccface sweep %s: unknown; want plan, slurm, k8s or status: %w", args[0], errUsage)
+	return fmt.Errorf("ccface sweep %s: unknown; want plan, slurm, k8s, status or watch: %w", args[0], errUsage)
 }
 
 func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {

@@ -29,6 +29,8 @@ Usage:
   ccface pick                        choose a session to resume or fork, and sessions to overlay
   ccface compare [--data D] [--methods a,b] [--seeds N] [--teacher ID] [--out DIR]
                                      method vs ablations vs baselines, same data and seeds
+  ccface compare --sweep DIR [--baseline METHOD] [--out DIR]
+                                     a sweep's finished trials in compare's tables
   ccface export ID... [--format png|svg|pdf] [--out DIR] [--smooth A] [--only NAMES]
                                      figures and CSVs of one or more sessions
   ccface data preview [flags] --out sheet.png
@@ -41,7 +43,8 @@ Usage:
   ccface eval FILE.onnx --data PATH  evaluate an imported ONNX recogniser as is, at HR and each LR size
   ccface model inspect FILE.onnx     inputs, outputs, operators, parameters, multiply-adds, preprocessing
   ccface knobs [--preset P]          list every knob with its value and range
-  ccface sweep plan|slurm|k8s|status plan a sweep of trials, run it on Slurm or Kubernetes, watch it
+  ccface sweep plan|slurm|k8s|status|watch
+                                     plan a sweep of trials, run it on Slurm or Kubernetes, watch it
   ccface train --headless --sweep DIR [--index N]
                                      run one trial of a sweep (resumes it if it was interrupted)
 

@@ -32,6 +32,7 @@ type Summary struct {
 	Method        string
 	Phase         string  // phase of the last event that names one
 	Step          int64   // step of the last event
+	TotalSteps    int64   // steps of the whole run, from its last start event; 0 before it starts
 	BestLRRank1   float64 // best rank-1 at the smallest LR size evaluated; -1 if none
 	BestLRSize    int     // that LR size in pixels; 0 if none
 	State         string  // one of the State constants
@@ -145,6 +146,12 @@ func summarize(dir string, m Manifest) (Summary, error) {
 	}
 	if havePoint && point.Phase != "" && pointLine > phaseLine {
 		s.Phase = point.Phase
+	}
+	for i := n - 1; i >= 0; i-- {
+		if others[i].Kind == engine.KindStart {
+			s.TotalSteps = int64(others[i].Values[engine.MTotalSteps])
+			break
+		}
 	}
 	if v, px, _, ok := BestLRRank1(others); ok {
 		s.BestLRRank1, s.BestLRSize = v, px

@@ -153,3 +153,28 @@ func TestBestLRRank1(t *testing.T) {
 		t.Error("ok with no events")
 	}
 }
+
+// TotalSteps comes from the last start event: a resume with more epochs
+// planned reports its new total.
+func TestListTotalSteps(t *testing.T) {
+	root := t.TempDir()
+	s, err := Create(root, Manifest{Config: engine.Preset("tiny")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := mustLock(t, s)
+	start := func(step int64, total float64) engine.Event {
+		return engine.Event{Kind: engine.KindStart, Step: step, Values: map[string]float64{engine.MTotalSteps: total}}
+	}
+	if err := s.Append(start(0, 100), point(3, 1), start(3, 120), point(4, 1)); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	sums, _, err := List(root)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("%d sessions, %v", len(sums), err)
+	}
+	if sums[0].TotalSteps != 120 {
+		t.Errorf("TotalSteps %d, want 120 (the last start's)", sums[0].TotalSteps)
+	}
+}

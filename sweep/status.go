@@ -25,6 +25,7 @@ type TrialStatus struct {
 	State       string
 	Phase       string
 	Step        int64
+	Total       int64   // steps of the whole trial; 0 before it starts
 	BestLRRank1 float64 // -1 when not evaluated yet
 	BestLRSize  int
 	Scheduler   string // the task's squeue state, "" when unknown
@@ -48,7 +49,7 @@ func (sw *Sweep) Status(queue map[int]string) ([]TrialStatus, []string, error) {
 		inQueue := st.Scheduler == "PENDING" || st.Scheduler == "REQUEUED" || st.Scheduler == "REQUEUE_HOLD"
 		runningInQueue := st.Scheduler == "RUNNING" || st.Scheduler == "CONFIGURING" || st.Scheduler == "COMPLETING"
 		if s, ok := byID[t.ID()]; ok {
-			st.Phase, st.Step, st.BestLRRank1, st.BestLRSize = s.Phase, s.Step, s.BestLRRank1, s.BestLRSize
+			st.Phase, st.Step, st.Total, st.BestLRRank1, st.BestLRSize = s.Phase, s.Step, s.TotalSteps, s.BestLRRank1, s.BestLRSize
 			switch s.State {
 			case sessions.StateRunning:
 				st.State = StateRunning

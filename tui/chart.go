@@ -40,6 +40,7 @@ type chartSpec struct {
 	eval   bool // series come from eval events rather than per-step points
 	series []seriesSpec
 	notes  []seriesSpec // latest values shown in the title only, not drawn
+	empty  string       // what an empty chart says; "" for the workbench's own words
 }
 
 // chartSpecs lists the charts top to bottom. lrPx picks the LR view of the
@@ -186,9 +187,13 @@ func chartTitle(st styles, spec chartSpec, data []seriesData, notes []string, ov
 func plot(st styles, spec chartSpec, data []seriesData, markers []marker, w, h int, xlo, xhi float64, ok, byEpoch bool) []string {
 	ylo, yhi, has := yRange(data)
 	if !ok || !has {
-		msg := "waiting for data…"
-		if spec.eval {
+		msg := spec.empty
+		switch {
+		case msg != "":
+		case spec.eval:
 			msg = "no evaluation yet (e evaluates now)"
+		default:
+			msg = "waiting for data…"
 		}
 		lines := make([]string, h)
 		lines[(h-1)/2] = strings.Repeat(" ", gutter) + st.dim.Render(msg)

@@ -52,6 +52,19 @@
 // fork (with --at and knob settings, checked by PickerOptions.CheckFork in
 // a Cmd) or mark for overlay. Its final model's Choice says what was picked.
 //
+// # The sweep view
+//
+// NewSweep is a separate tea.Model on a sweep (`ccface sweep watch`): a
+// table of trials (plain SweepRows; tui reads no session folder) with the
+// best LR rank-1 starred, and the loss and LR rank-1 curves of the trials
+// selected with space drawn over one another by the chart code below, the
+// first selected solid and the others dashed under it, each in its own
+// colour. SweepOptions.Poll (the trials' states) and SweepOptions.Events
+// (one trial's log) do the reading, only ever in tea.Cmds: a poll at a
+// time, the next armed when its result arrives, and a selected trial read
+// again only when a poll shows it moved on. Events are folded into tracks
+// in the Cmd too, so Update only swaps them in.
+//
 // # Charts
 //
 // Charts use ntcharts' linechart for the canvas, the y axis and its labels,

@@ -452,8 +452,16 @@ func fitHints(optional, kept []string, w int) string {
 // two cannot disagree.
 func (m Model) helpOverlay(w, h int) []string {
 	st := m.st
+	legend := st.dim.Render("charts: ") + st.marker.Render(string(markKnob)) + st.dim.Render(" knob change  ") +
+		st.phase.Render(string(markPhase)) + st.dim.Render(" phase start  ·  any key closes")
+	return helpBox(st, "ccface keys", m.keys.helpColumns(), legend, w, h)
+}
+
+// helpBox draws key bindings in two columns under a title, with a legend
+// line, centred in w×h: the help screen of every view.
+func helpBox(st styles, title string, columns [][]key.Binding, legend string, w, h int) []string {
 	var cols []string
-	for _, col := range m.keys.helpColumns() {
+	for _, col := range columns {
 		var b strings.Builder
 		for i, kb := range col {
 			if i > 0 {
@@ -463,10 +471,7 @@ func (m Model) helpOverlay(w, h int) []string {
 		}
 		cols = append(cols, b.String())
 	}
-	title := st.title.Render("ccface keys")
-	legend := st.dim.Render("charts: ") + st.marker.Render(string(markKnob)) + st.dim.Render(" knob change  ") +
-		st.phase.Render(string(markPhase)) + st.dim.Render(" phase start  ·  any key closes")
-	body := lipgloss.JoinVertical(lipgloss.Left, title, "",
+	body := lipgloss.JoinVertical(lipgloss.Left, st.title.Render(title), "",
 		lipgloss.JoinHorizontal(lipgloss.Top, cols[0], "   ", cols[1]), "", legend)
 	box := st.help.Render(body)
 	return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box), "\n")

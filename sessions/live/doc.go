@@ -11,6 +11,8 @@
 //	err = r.Finish()          // wait for the recorder, release the lock
 //
 // Drive wraps that loop around a front end given as a function.
+// CompareSweep reads a planned sweep's finished trials into the tables
+// Compare writes; it trains nothing.
 //
 // Unlike the session store it sits under, it holds a live engine (and so
 // imports engine/train); nothing under engine/ imports it, and it imports
