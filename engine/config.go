@@ -248,6 +248,26 @@ func (c Config) Validate() error {
 	return c.Hyper.Aug.Validate()
 }
 
+// FillNewKnobs gives knobs added after a configuration was recorded (a
+// checkpoint's, a session manifest's), which decode as zero, their nearest
+// meaning for that run: the cross-resolution softmaxes at the head's scale
+// (the prediction's scale before acr_scale existed), the default agreement
+// momentum, and the input convention of ONNX teachers. (m_min = 0, no
+// floor, is the old meaning already.)
+func (c *Config) FillNewKnobs() {
+	d := Default()
+	if m := &c.Model; m.Student == "" {
+		m.Student, m.Channels, m.Mean, m.Std = d.Model.Student, d.Model.Channels, d.Model.Mean, d.Model.Std
+	}
+	h := &c.Hyper
+	if h.ACRScale == 0 {
+		h.ACRScale = h.Scale
+	}
+	if h.AgreeMomentum == 0 {
+		h.AgreeMomentum = d.Hyper.AgreeMomentum
+	}
+}
+
 // Clone returns a deep copy (slices included) so callers can edit it freely.
 func (c Config) Clone() Config {
 	c.Eval.LRSizes = append([]int(nil), c.Eval.LRSizes...)

@@ -140,6 +140,7 @@ func readManifest(path string) (Manifest, error) {
 	if m.ID == "" {
 		m.ID = filepath.Base(filepath.Dir(path))
 	}
+	m.Config.FillNewKnobs() // a session recorded before a knob existed still resumes
 	return m, nil
 }
 

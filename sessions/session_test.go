@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -171,5 +172,40 @@ func TestUnwritableDirectory(t *testing.T) {
 	}
 	if step, blob, _, err := s.LatestGoodCheckpoint(-1); err != nil || step != 10 || string(blob) != "good" {
 		t.Fatalf("previous checkpoint: %d %q %v", step, blob, err)
+	}
+}
+
+// A session recorded before knobs were added (its manifest lacks them)
+// opens with a configuration that validates, so it can be resumed.
+func TestOldManifestGetsNewKnobs(t *testing.T) {
+	root, s := newSession(t, "old")
+	path := filepath.Join(s.Dir, "manifest.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	cfg := m["config"].(map[string]any)
+	delete(cfg["hyper"].(map[string]any), "acr_scale")
+	delete(cfg["hyper"].(map[string]any), "agree_momentum")
+	model := cfg["model"].(map[string]any)
+	for _, k := range []string{"student", "channels", "mean", "std"} {
+		delete(model, k)
+	}
+	if raw, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Open(root, s.Manifest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Manifest.Config.Validate(); err != nil {
+		t.Errorf("an old session's configuration does not validate: %v", err)
 	}
 }

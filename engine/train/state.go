@@ -108,27 +108,8 @@ func decodeState(blob []byte, classes int, teacher nn.Arch) (*state, engine.Conf
 		return nil, engine.Config{}, fmt.Errorf("train: checkpoint teacher: %w", err)
 	}
 	st := ck.State
-	fillNewKnobs(&ck.Config)
+	ck.Config.FillNewKnobs()
 	return &st, ck.Config, nil
-}
-
-// fillNewKnobs gives knobs added after a checkpoint was written, which
-// decode as zero, their nearest meaning for the run: the cross-resolution
-// softmaxes at the head's scale (the prediction's scale before acr_scale
-// existed) and the default agreement momentum. (m_min = 0, no floor, is
-// the checkpoint's old meaning already.)
-func fillNewKnobs(cfg *engine.Config) {
-	if m := &cfg.Model; m.Student == "" { // before ONNX teachers: their defaults
-		d := engine.Default().Model
-		m.Student, m.Channels, m.Mean, m.Std = d.Student, d.Channels, d.Mean, d.Std
-	}
-	h := &cfg.Hyper
-	if h.ACRScale == 0 {
-		h.ACRScale = h.Scale
-	}
-	if h.AgreeMomentum == 0 {
-		h.AgreeMomentum = engine.Default().Hyper.AgreeMomentum
-	}
 }
 
 // newRand returns a generator for one purpose of a run's seed.
