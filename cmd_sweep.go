@@ -206,19 +206,29 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	text, err := sw.K8sManifest(o)
+	claim, job, err := sw.K8sManifest(o)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.K8sDir), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", sweep.K8sDir, err)
 	}
-	path := filepath.Join(sw.Dir, sweep.K8sDir, "job.yaml")
-	if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
+	claimPath, jobPath := filepath.Join(sw.Dir, sweep.K8sDir, "pvc.yaml"), filepath.Join(sw.Dir, sweep.K8sDir, "job.yaml")
+	for path, text := range map[string]string{claimPath: claim, jobPath: job} {
+		if text == "" {
+			continue
+		}
+		if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write manifest: %w", err)
+		}
 	}
-	fmt.Fprintf(stdout, "wrote %s: an Indexed Job of %d trials, %d at once\n", path, len(sw.Trials), o.Parallelism)
-	fmt.Fprintf(stdout, "copy %s onto claim %s at %s, then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, path)
+	fmt.Fprintf(stdout, "wrote %s: an Indexed Job of %d trials, %d at once\n", jobPath, len(sw.Trials), o.Parallelism)
+	if claim != "" {
+		fmt.Fprintf(stdout, "1. `kubectl apply -f %s` (the claim %s)\n2. copy %s onto it (mounted at %s in the pods)\n3. `kubectl apply -f %s`\n",
+			claimPath, o.PVC, sw.Dir, o.MountPath, jobPath)
+	} else {
+		fmt.Fprintf(stdout, "copy %s onto claim %s (mounted at %s in the pods), then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, jobPath)
+	}
 	return nil
 }
 
@@ -294,6 +304,8 @@ func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
+	stop := stopOnSignal(stdout) // SIGTERM while the trial loads data still stops it cleanly
+	defer stop.release()
 	r, err := live.OpenTrial(dir, indexFlag, os.Getenv, stdout)
 	if err != nil || r == nil {
 		return err
@@ -310,7 +322,7 @@ func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
 		case <-ctx.Done():
 		}
 	}()
-	if err := show(r, front{headless: true, katib: true}, stdout); err != nil || !requeue.Load() {
+	if err := showWith(r, front{headless: true, katib: true}, stop, stdout); err != nil || !requeue.Load() {
 		return err
 	}
 	return live.RequeueSlurmTask(os.Getenv, stdout)

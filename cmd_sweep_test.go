@@ -49,3 +49,12 @@ func TestSweepTrialRunsOnceFromItsIndex(t *testing.T) {
 		t.Errorf("status: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// A trial's settings come from its plan: other training flags are refused,
+// not silently dropped.
+func TestSweepTrialRefusesOtherFlags(t *testing.T) {
+	code, _, errs := runCLI(t, "train", "--headless", "--sweep", t.TempDir(), "--index", "0", "--set", "lr_student=0.01")
+	if code == 0 || !strings.Contains(errs, "--set does not apply with --sweep") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}

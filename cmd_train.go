@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -34,6 +35,15 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 	if *sweepDir != "" {
 		if !*headless {
 			return errors.New("--sweep runs a trial without a terminal: add --headless")
+		}
+		var other string
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name != "headless" && fl.Name != "sweep" && fl.Name != "index" && other == "" {
+				other = fl.Name
+			}
+		})
+		if other != "" {
+			return fmt.Errorf("--%s does not apply with --sweep: the sweep's plan fixes its trials (edit the spec and plan again)", other)
 		}
 		return runSweepTrial(*sweepDir, *index, stdout)
 	}
@@ -132,16 +142,6 @@ func openAndShow(spec live.Spec, fe front, w io.Writer) error {
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
-	}
-	return showWith(r, fe, stop, w)
-}
-
-// show drives an opened run with its front end until it ends.
-func show(r *live.Run, fe front, w io.Writer) error {
-	var stop *stopper
-	if fe.headless {
-		stop = stopOnSignal(w)
-		defer stop.release()
 	}
 	return showWith(r, fe, stop, w)
 }

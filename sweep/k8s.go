@@ -93,22 +93,21 @@ type (
 // StorageSize is set, the claim for its folder). Pod i runs trial i: the
 // Job controller sets JOB_COMPLETION_INDEX. The sweep folder must be on the
 // claim at MountPath (copy it there, e.g. with kubectl cp).
-func (sw *Sweep) K8sManifest(o K8sOptions) (string, error) {
+func (sw *Sweep) K8sManifest(o K8sOptions) (claim, job string, err error) {
 	switch {
 	case o.Image == "":
-		return "", fmt.Errorf("--image: name an image that has ccface on its PATH and /bin/sh")
+		return "", "", fmt.Errorf("--image: name an image that has ccface on its PATH and /bin/sh")
 	case o.Parallelism < 1:
-		return "", fmt.Errorf("--parallelism %d: want at least 1", o.Parallelism)
+		return "", "", fmt.Errorf("--parallelism %d: want at least 1", o.Parallelism)
 	case o.BackoffLimit < 0:
-		return "", fmt.Errorf("--backoff-limit %d: want 0 or more", o.BackoffLimit)
+		return "", "", fmt.Errorf("--backoff-limit %d: want 0 or more", o.BackoffLimit)
 	case o.PVC == "":
-		return "", fmt.Errorf("--pvc: name the PersistentVolumeClaim that holds the sweep folder")
+		return "", "", fmt.Errorf("--pvc: name the PersistentVolumeClaim that holds the sweep folder")
 	case !strings.HasPrefix(o.MountPath, "/"):
-		return "", fmt.Errorf("--mount %q: want an absolute path", o.MountPath)
+		return "", "", fmt.Errorf("--mount %q: want an absolute path", o.MountPath)
 	}
 	name := "ccface-" + strings.ToLower(strings.ReplaceAll(sw.Name, "_", "-"))
 	labels := map[string]string{"app.kubernetes.io/name": "ccface", "ccface/sweep": sw.Name}
-	var docs []any
 	if o.StorageSize != "" {
 		var pvc k8sPVC
 		pvc.APIVersion, pvc.Kind = "v1", "PersistentVolumeClaim"
@@ -117,10 +116,15 @@ func (sw *Sweep) K8sManifest(o K8sOptions) (string, error) {
 		pvc.Spec.AccessModes = []string{"ReadWriteMany"}
 		pvc.Spec.StorageClassName = o.StorageClass
 		pvc.Spec.Resources.Requests = map[string]string{"storage": o.StorageSize}
-		docs = append(docs, pvc)
+		// Its own file: the claim must exist, and hold the sweep folder,
+		// before the Job's pods start.
+		header := fmt.Sprintf("# ccface sweep %s: the claim the sweep folder goes on (apply it, copy the folder at %s, then apply job.yaml).\n", sw.Name, o.MountPath)
+		if claim, err = renderYAML(header, pvc); err != nil {
+			return "", "", err
+		}
 	}
-	job := k8sJob{APIVersion: "batch/v1", Kind: "Job", Metadata: k8sMeta{Name: name, Namespace: o.Namespace, Labels: labels}}
-	js := &job.Spec
+	j := k8sJob{APIVersion: "batch/v1", Kind: "Job", Metadata: k8sMeta{Name: name, Namespace: o.Namespace, Labels: labels}}
+	js := &j.Spec
 	js.CompletionMode = "Indexed"
 	js.Completions = len(sw.Trials)
 	js.Parallelism = o.Parallelism
@@ -139,17 +143,20 @@ func (sw *Sweep) K8sManifest(o K8sOptions) (string, error) {
 	v := k8sVolume{Name: "sweep"}
 	v.PersistentVolumeClaim.ClaimName = o.PVC
 	ps.Volumes = []k8sVolume{v}
-	docs = append(docs, job)
+	header := fmt.Sprintf("# ccface sweep %s: %d trials as a Kubernetes Indexed Job (pod i runs trial i).\n", sw.Name, len(sw.Trials)) +
+		fmt.Sprintf("# Written by `ccface sweep k8s`; the sweep folder must be on claim %s at %s.\n", o.PVC, o.MountPath)
+	job, err = renderYAML(header, j)
+	return claim, job, err
+}
 
+// renderYAML writes a commented Kubernetes object.
+func renderYAML(header string, doc any) (string, error) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# ccface sweep %s: %d trials as a Kubernetes Indexed Job (pod i runs trial i).\n", sw.Name, len(sw.Trials))
-	fmt.Fprintf(&b, "# Written by `ccface sweep k8s`; the sweep folder must be on claim %s at %s.\n", o.PVC, o.MountPath)
+	b.WriteString(header)
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	for _, d := range docs {
-		if err := enc.Encode(d); err != nil {
-			return "", fmt.Errorf("render manifest: %w", err)
-		}
+	if err := enc.Encode(doc); err != nil {
+		return "", fmt.Errorf("render manifest: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return "", fmt.Errorf("render manifest: %w", err)

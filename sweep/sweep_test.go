@@ -183,13 +183,13 @@ func TestParseMaxArraySize(t *testing.T) {
 
 func TestK8sManifestGolden(t *testing.T) {
 	sw := planned(t)
-	text, err := sw.K8sManifest(K8sOptions{Image: "registry.example/ccface:1.0", Parallelism: 6, BackoffLimit: 3,
+	claim, job, err := sw.K8sManifest(K8sOptions{Image: "registry.example/ccface:1.0", Parallelism: 6, BackoffLimit: 3,
 		PVC: "ccface-sweep", StorageSize: "20Gi", MountPath: "/sweep", CPUs: "2", Memory: "2Gi", GracePeriod: 120})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "k8s.golden", text)
-	if _, err := sw.K8sManifest(K8sOptions{Parallelism: 1, PVC: "p", MountPath: "/s"}); err == nil || !strings.Contains(err.Error(), "--image") {
+	golden(t, "k8s.golden", claim+"---\n"+job)
+	if _, _, err := sw.K8sManifest(K8sOptions{Parallelism: 1, PVC: "p", MountPath: "/s"}); err == nil || !strings.Contains(err.Error(), "--image") {
 		t.Errorf("no image: got %v", err)
 	}
 }

@@ -246,6 +246,9 @@ func (c *comparison) run(cfg engine.Config, label string, teacherBlob []byte) ([
 	if other != nil {
 		fmt.Fprintf(c.w, "[%d/%d] %s: not reusing %s: %s\n", c.done, c.total, name, other.Manifest.ID, whyDifferent(other.Manifest, cfg, prov))
 	}
+	if c.ctx.Err() != nil { // asked to stop between runs: start no new one
+		return nil, nil, errors.New("interrupted: rerun the same command to continue; finished runs are reused")
+	}
 	fmt.Fprintf(c.w, "[%d/%d] %s: training\n", c.done, c.total, name)
 	r, err := Open(Spec{Root: c.root, Config: cfg, Name: name, Teacher: teacherBlob, Provenance: prov})
 	if err != nil {
