@@ -48,6 +48,9 @@ type Spec struct {
 // Setting is one knob assignment.
 type Setting struct{ Knob, Value string }
 
+// validName is what a sweep may be called.
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,50}$`)
+
 func (s Setting) String() string { return s.Knob + "=" + s.Value }
 
 // Axis is one knob of the grid and the values it takes.
@@ -111,8 +114,8 @@ func ParseSpec(name string, data []byte) (Spec, error) {
 	if s.Name == "" {
 		s.Name = "sweep"
 	}
-	if strings.ContainsAny(s.Name, " \t\n/\\") {
-		return Spec{}, fmt.Errorf("%s: name %q: use letters, digits, - and _ only", name, s.Name)
+	if !validName.MatchString(s.Name) { // it names folders, Slurm jobs and Kubernetes objects
+		return Spec{}, fmt.Errorf("%s: name %q: use letters, digits, - and _ only, at most 50", name, s.Name)
 	}
 	if s.Preset == "" {
 		s.Preset = "default"
