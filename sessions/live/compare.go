@@ -66,6 +66,15 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 			m.Teacher, m.TeacherSHA256, m.Channels, m.Mean, m.Std = tm.Teacher, tm.TeacherSHA256, tm.Channels, tm.Mean, tm.Std
 			m.Embed, base.Data.HR = tm.Embed, s.Manifest.Config.Data.HR
 		}
+		// The seed also draws the data: the synthetic faces, and which
+		// identities of a folder are held out. A teacher's classifier knows
+		// its own seed's training identities, so its students must share
+		// that seed (the students of other seeds would learn against rows
+		// of other identities).
+		ts := s.Manifest.Config.Seed
+		if seedDrawsData(base) && (spec.Seeds > 1 || base.Seed != ts) {
+			return fmt.Errorf("--teacher %s was trained with seed %d, and the seed draws this data's training identities: compare its students with --seeds 1 --set seed=%d, or let compare train one teacher per seed (--teacher FILE.onnx for an ONNX model)", spec.Teacher, ts, ts)
+		}
 	}
 	results := map[string][]map[string]float64{}
 	for i := 0; i < spec.Seeds; i++ {
@@ -335,6 +344,13 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// seedDrawsData reports whether a configuration's seed decides its data:
+// synthetic faces, or a folder or .rec split into training and evaluation
+// identities by the seed (not with a separate data.eval set).
+func seedDrawsData(cfg engine.Config) bool {
+	return cfg.Data.Source == "" || cfg.Data.Source == "synth" || cfg.Data.EvalSource == ""
 }
 
 // modelOf is the model a comparison row reports: the teacher row its

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -124,7 +125,9 @@ func trainTeacher(t *testing.T, root string, cfg engine.Config, seed int64) stri
 func TestCompareKeysRunsByTeacher(t *testing.T) {
 	root, out := t.TempDir(), t.TempDir()
 	base := smallConfig(t)
-	a, b := trainTeacher(t, root, base, 1), trainTeacher(t, root, base, 2)
+	other := base.Clone() // same seed (it draws the data), another teacher
+	other.Hyper.Margin = base.Hyper.Margin / 2
+	a, b := trainTeacher(t, root, base, base.Seed), trainTeacher(t, root, other, base.Seed)
 	compare := func(teacher string) string {
 		var log strings.Builder
 		err := Compare(context.Background(), CompareSpec{Root: root, Base: base, Methods: []string{"ccface"}, Seeds: 1,
@@ -156,6 +159,25 @@ func TestCompareKeysRunsByTeacher(t *testing.T) {
 	log = compare(b)
 	if !strings.Contains(log, "reusing finished session") || strings.Contains(log, ": training\n") {
 		t.Errorf("the same comparison again did not reuse its student:\n%s", log)
+	}
+}
+
+// A teacher session's classifier knows its seed's training identities:
+// students of another seed (other synthetic faces, another held-out split)
+// are refused, not trained against the wrong rows.
+func TestCompareRefusesATeacherOfAnotherSeed(t *testing.T) {
+	root := t.TempDir()
+	base := smallConfig(t)
+	teacher := trainTeacher(t, root, base, base.Seed+1)
+	err := Compare(context.Background(), CompareSpec{Root: root, Base: base, Methods: []string{"ccface"}, Seeds: 1,
+		Teacher: teacher, Out: t.TempDir(), Log: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "the seed draws this data's training identities") {
+		t.Errorf("compare with a teacher of another seed: %v", err)
+	}
+	err = Compare(context.Background(), CompareSpec{Root: root, Base: base, Methods: []string{"ccface"}, Seeds: 2,
+		Teacher: teacher, Out: t.TempDir(), Log: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "--seeds 1") {
+		t.Errorf("compare --seeds 2 with one teacher session: %v", err)
 	}
 }
 
