@@ -49,24 +49,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--model %q: want teacher, student or both", *model)
 	}
-	step, err := parseAt(*at)
+	sess, got, blob, err := sessionCheckpoint(*sessionsDir, id, *at, stderr)
 	if err != nil {
 		return err
-	}
-	root, err := sessionsRoot(*sessionsDir)
-	if err != nil {
-		return err
-	}
-	sess, err := sessions.Open(root, id)
-	if err != nil {
-		return err
-	}
-	got, blob, skippedCk, err := sess.LatestGoodCheckpoint(step)
-	if err != nil {
-		return err
-	}
-	for _, s := range skippedCk {
-		fmt.Fprintf(stderr, "warning: %s\n", s)
 	}
 	var evals []engine.Event
 	var cfg engine.Config
@@ -130,6 +115,28 @@ func evalONNX(path, data, images string, sets []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "%s (%d px, %s) on %s (%d images):\n", path, cfg.Data.HR, m.Pre, data, len(set.Pixels))
 	printEvals(stdout, []engine.Event{{Kind: engine.KindEval, Values: values, Message: filepath.Base(path)}})
 	return nil
+}
+
+// sessionCheckpoint opens session id under --sessions and loads its newest
+// good checkpoint at or before --at, warning of damaged ones passed over.
+func sessionCheckpoint(sessionsDir, id, at string, stderr io.Writer) (*sessions.Session, int64, []byte, error) {
+	step, err := parseAt(at)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	root, err := sessionsRoot(sessionsDir)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	sess, err := sessions.Open(root, id)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	got, blob, skipped, err := sess.LatestGoodCheckpoint(step)
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "warning: %s\n", s)
+	}
+	return sess, got, blob, err
 }
 
 // parseAt reads --at: a step number, or latest (-1).

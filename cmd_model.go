@@ -7,7 +7,6 @@ import (
 
 	"github.com/ccface/ccface/engine/onnx"
 	"github.com/ccface/ccface/engine/train"
-	"github.com/ccface/ccface/sessions"
 )
 
 // cmdModel dispatches `ccface model SUBCOMMAND`.
@@ -38,19 +37,7 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 	} else if id == "" || fs.NArg() > 0 || *out == "" {
 		return fmt.Errorf("model export wants a session ID and --onnx OUT.onnx: %w", errUsage)
 	}
-	step, err := parseAt(*at)
-	if err != nil {
-		return err
-	}
-	root, err := sessionsRoot(*sessionsDir)
-	if err != nil {
-		return err
-	}
-	sess, err := sessions.Open(root, id)
-	if err != nil {
-		return err
-	}
-	got, blob, _, err := sess.LatestGoodCheckpoint(step)
+	sess, got, blob, err := sessionCheckpoint(*sessionsDir, id, *at, stderr)
 	if err != nil {
 		return err
 	}
