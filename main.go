@@ -27,7 +27,7 @@ Usage:
                                      new session from a checkpoint with changed knobs
   ccface sessions [--pick]           list sessions
   ccface pick                        choose a session to resume or fork, and sessions to overlay
-  ccface compare [--data D] [--methods a,b] [--seeds N] [--teacher ID] [--out DIR]
+  ccface compare [--data D] [--methods a,b] [--seeds N] [--teacher ID|FILE.onnx] [--out DIR]
                                      method vs ablations vs baselines, same data and seeds
   ccface compare --sweep DIR [--baseline METHOD] [--out DIR]
                                      a sweep's finished trials in compare's tables
@@ -39,9 +39,12 @@ Usage:
                                      identities, sizes, channels, bad and duplicate files
   ccface data align IN OUT --detector scrfd.onnx [--det-size N] [--upscale] [--size N] [--pick largest|central] [--min-face PX]
                                      detect faces, align them to the ArcFace template, write PNG crops, a report and a contact sheet
-  ccface eval ID --data PATH         evaluate a session's model on a folder, .rec, .bin, pairs.txt or TinyFace set
+  ccface eval ID --data PATH [--model teacher|student|both] [--at STEP]
+                                     evaluate a session's models on a folder, .rec, .bin, pairs.txt or TinyFace set
   ccface eval FILE.onnx --data PATH  evaluate an imported ONNX recogniser as is, at HR and each LR size
   ccface model inspect FILE.onnx     inputs, outputs, operators, parameters, multiply-adds, preprocessing
+  ccface model export ID --onnx OUT.onnx [--model student|teacher] [--at STEP]
+                                     a fine-tuned copy of a session's ONNX teacher, back as ONNX
   ccface knobs [--preset P]          list every knob with its value and range
   ccface sweep plan|slurm|k8s|status|watch
                                      plan a sweep of trials, run it on Slurm or Kubernetes, watch it
@@ -54,6 +57,7 @@ Training flags (train, serve, compare, and ccface alone; fork takes --set, --ses
   --set key=value      set any knob; repeatable (see ccface knobs)
   --sessions DIR       where sessions live (default: ccface/sessions in your data directory)
   --name NAME          a name for the session
+  --teacher FILE.onnx  distil a pretrained ONNX recogniser (frozen) instead of training a teacher
 `
 
 func main() {
