@@ -4,9 +4,6 @@ import (
 	"math"
 	"math/rand"
 	"testing"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // The per-coordinate checks run tiny shapes, which take the kernels' plain
@@ -24,50 +21,10 @@ func TestGradMobileFaceNetDirectional(t *testing.T) {
 	n := 4
 	x = x[:n*3*112*112]
 	params := m.TrainableWeights()
-	g := G.NewGraph()
-	shape := []int{n, 3, 112, 112}
-	xn := G.NewTensor(g, tensor.Float32, 4, G.WithShape(shape...), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))))
-	byName := map[string]*G.Node{}
-	var wrt G.Nodes
-	for _, p := range params {
-		nd := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name),
-			G.WithValue(tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data))))
-		byName[p.Name] = nd
-		wrt = append(wrt, nd)
-	}
-	y, err := m.Build(g, xn, func(name string) (*G.Node, error) { return byName[name], nil }, true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewSource(3))
-	r := randn(rng, prod(y.Shape()))
-	rn := G.NewTensor(g, tensor.Float32, 2, G.WithShape(y.Shape()...), G.WithName("R"),
-		G.WithValue(tensor.New(tensor.WithShape(y.Shape()...), tensor.WithBacking(r))))
-	prodN, err := G.HadamardProd(y, rn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loss, err := G.Sum(prodN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := G.Grad(loss, wrt...); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
-	defer vm.Close()
-	eval := func() float64 {
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		defer vm.Reset()
-		var s float64
-		for j, v := range y.Value().Data().([]float32) {
-			s += float64(v) * float64(r[j])
-		}
-		return s
-	}
+	lg := newLossGraph(t, m, x, []int{n, 3, 112, 112}, params, false, rng)
+	defer lg.vm.Close()
+	wrt, eval := lg.wrt, lg.eval
 	eval()
 	dirs := make([][]float32, len(params))
 	var predicted float64

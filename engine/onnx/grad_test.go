@@ -8,48 +8,36 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/ccface/ccface/engine/nn"
 	"github.com/ccface/ccface/engine/onnx/onnxpb"
 )
 
-// gradCheck builds the model for training inside a test graph whose input
-// x = x0·1 is computed (so its gradient flows too), takes loss = Σ y⊙R for
-// a fixed random R, and compares the gradients of every trainable weight
-// and of x0 with central differences of the loss, coordinate by
-// coordinate. wantWeights lists the weights that must be trainable.
-func gradCheck(t *testing.T, tm tinyModel, wantWeights ...string) {
+// lossGraph is a model built for training inside a test graph, with
+// loss = Σ y⊙R for a fixed random R; eval runs it and returns the loss in
+// float64 (from y, so finite differences are not lost in float32 rounding
+// of the sum), leaving the gradients of wrt readable.
+type lossGraph struct {
+	vm   G.VM
+	wrt  G.Nodes // x0 first when computedX, then params in order
+	eval func() float64
+}
+
+// newLossGraph binds x0 (shape) and params; with computedX the input is
+// x0·1, a computed node, so its gradient flows too.
+func newLossGraph(t testing.TB, m *Model, x0 []float32, shape []int, params nn.Params, computedX bool, rng *rand.Rand) *lossGraph {
 	t.Helper()
-	m, err := Load(tm.write(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := m.TrainableWeights()
-	var names []string
-	for _, p := range params {
-		names = append(names, p.Name)
-	}
-	if len(names) != len(wantWeights) {
-		t.Fatalf("trainable weights %v, want %v", names, wantWeights)
-	}
-	for i := range names {
-		if names[i] != wantWeights[i] {
-			t.Fatalf("trainable weights %v, want %v", names, wantWeights)
-		}
-	}
-	rng := rand.New(rand.NewSource(7))
 	g := G.NewGraph()
-	n, side := tm.x[0], tm.x[2]
-	x0 := randn(rng, n*3*side*side)
-	for i := range x0 {
-		x0[i] *= 0.5
-	}
-	shape := []int{n, 3, side, side}
 	xin := G.NewTensor(g, tensor.Float32, 4, G.WithShape(shape...), G.WithName("x0"),
 		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x0))))
-	x, err := G.Mul(xin, G.NewConstant(float32(1)))
-	if err != nil {
-		t.Fatal(err)
+	x := xin
+	var wrt G.Nodes
+	if computedX {
+		var err error
+		if x, err = G.Mul(xin, G.NewConstant(float32(1))); err != nil {
+			t.Fatal(err)
+		}
+		wrt = append(wrt, xin)
 	}
-	wrt := G.Nodes{xin}
 	byName := map[string]*G.Node{}
 	for _, p := range params {
 		nd := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name),
@@ -76,10 +64,7 @@ func gradCheck(t *testing.T, tm tinyModel, wantWeights ...string) {
 		t.Fatal(err)
 	}
 	vm := G.NewTapeMachine(g, G.BindDualValues(wrt...))
-	defer vm.Close()
-	// The loss in float64 from y, so the differences are not lost in
-	// float32 rounding of the sum.
-	eval := func() float64 {
+	return &lossGraph{vm: vm, wrt: wrt, eval: func() float64 {
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +74,42 @@ func gradCheck(t *testing.T, tm tinyModel, wantWeights ...string) {
 			s += float64(v) * float64(r[j])
 		}
 		return s
+	}}
+}
+
+// gradCheck builds the model for training inside a test graph whose input
+// x = x0·1 is computed (so its gradient flows too), takes loss = Σ y⊙R for
+// a fixed random R, and compares the gradients of every trainable weight
+// and of x0 with central differences of the loss, coordinate by
+// coordinate. wantWeights lists the weights that must be trainable.
+func gradCheck(t *testing.T, tm tinyModel, wantWeights ...string) {
+	t.Helper()
+	m, err := Load(tm.write(t))
+	if err != nil {
+		t.Fatal(err)
 	}
+	params := m.TrainableWeights()
+	var names []string
+	for _, p := range params {
+		names = append(names, p.Name)
+	}
+	if len(names) != len(wantWeights) {
+		t.Fatalf("trainable weights %v, want %v", names, wantWeights)
+	}
+	for i := range names {
+		if names[i] != wantWeights[i] {
+			t.Fatalf("trainable weights %v, want %v", names, wantWeights)
+		}
+	}
+	rng := rand.New(rand.NewSource(7))
+	n, side := tm.x[0], tm.x[2]
+	x0 := randn(rng, n*3*side*side)
+	for i := range x0 {
+		x0[i] *= 0.5
+	}
+	lg := newLossGraph(t, m, x0, []int{n, 3, side, side}, params, true, rng)
+	defer lg.vm.Close()
+	wrt, eval := lg.wrt, lg.eval
 	eval()
 	grads := make([][]float32, len(wrt))
 	for i, nd := range wrt {
