@@ -47,7 +47,17 @@ func OpenTrial(dir, indexFlag string, getenv func(string) string, w io.Writer) (
 		if err != nil {
 			return nil, err
 		}
-		if cps, err := sess.Checkpoints(); err == nil && len(cps) == 0 {
+		// The lock first: another attempt of this index still running (a
+		// duplicate launch) must not have its folder renamed under it.
+		unlock, err := sess.Lock()
+		if err != nil {
+			return nil, fmt.Errorf("trial %d: %w", t.Index, err)
+		}
+		cps, err := sess.Checkpoints()
+		if uerr := unlock(); uerr != nil {
+			return nil, uerr
+		}
+		if err == nil && len(cps) == 0 {
 			aside, err := sw.SetAside(t)
 			if err != nil {
 				return nil, err
