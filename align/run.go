@@ -260,7 +260,7 @@ func alignItems(model *onnx.Model, items []item, dir string, opt Options, progre
 	}
 	rep.Samples = make([]Sample, len(sampleAt))
 
-	var next, done atomic.Int64
+	var done atomic.Int64
 	var counts [4]atomic.Int64
 	var writeErr error
 	var errOnce sync.Once
@@ -284,32 +284,24 @@ func alignItems(model *onnx.Model, items []item, dir string, opt Options, progre
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(items) {
-					return
-				}
-				st, why, sample, err := alignOne(dets[w], items[i], dir, opt)
-				if err != nil {
-					errOnce.Do(func() { writeErr = err })
-					next.Store(int64(len(items)))
-					return
-				}
-				status[i], problems[i] = st, why
-				if k, ok := sampleAt[i]; ok {
-					rep.Samples[k] = sample
-				}
-				counts[st].Add(1)
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	var failed atomic.Bool
+	datasets.ParallelFor(len(items), workers, func(w, i int) {
+		if failed.Load() { // a write failed: the rest is skipped, the run fails
+			return
+		}
+		st, why, sample, err := alignOne(dets[w], items[i], dir, opt)
+		if err != nil {
+			errOnce.Do(func() { writeErr = err })
+			failed.Store(true)
+			return
+		}
+		status[i], problems[i] = st, why
+		if k, ok := sampleAt[i]; ok {
+			rep.Samples[k] = sample
+		}
+		counts[st].Add(1)
+		done.Add(1)
+	})
 	close(stop)
 	reporter.Wait()
 	if writeErr != nil {

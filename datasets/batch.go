@@ -193,7 +193,7 @@ func (l *Loader) Fill(b *Batch, epoch, index int, p DegradeParams, hrPLR float64
 	hrP := p
 	hrP.PLR = hrPLR
 	var failed atomic.Pointer[error] // a panic must leave from this goroutine, where callers recover
-	parallelFor(n, workers, func(w, i int) {
+	ParallelFor(n, workers, func(w, i int) {
 		ws := &l.work[w]
 		ws.src = grow(ws.src, per)
 		ws.aug = grow(ws.aug, per)
@@ -283,7 +283,7 @@ func (l *Loader) startReadAhead(perm []int, from int) {
 	l.ahead = done
 	go func() {
 		defer close(done)
-		parallelFor(l.batch, l.workers, func(_, i int) { l.decode(perm[from+i]) })
+		ParallelFor(l.batch, l.workers, func(_, i int) { l.decode(perm[from+i]) })
 	}()
 }
 

@@ -45,7 +45,7 @@ func LoadFolder(dir string, size int, prep Prep) (*Set, error) {
 	reasons := make([]string, len(paths))
 	workers := min(runtime.GOMAXPROCS(0), 8) // decoding is CPU-bound; more only adds open files
 	scratch := make([]imageScratch, workers)
-	parallelFor(len(paths), workers, func(w, i int) {
+	ParallelFor(len(paths), workers, func(w, i int) {
 		px, err := scratch[w].load(paths[i], size, prep)
 		if err != nil {
 			reasons[i] = err.Error()

@@ -112,7 +112,7 @@ func Inspect(path string, opt InspectOptions) (*Report, error) {
 	res := make([]result, len(pick))
 	workers := 8
 	scratch := make([]imageScratch, workers)
-	parallelFor(len(pick), workers, func(w, k int) {
+	ParallelFor(len(pick), workers, func(w, k int) {
 		i := pick[k]
 		data, err := src.Raw(i)
 		if err == nil {
@@ -456,7 +456,7 @@ func (r *Report) Sheet(rows, views, zoom, size int, p DegradeParams, seed int64)
 	namer := idNamer(src)
 	pixels := make([][]uint8, rows)
 	errs := make([]error, rows)
-	parallelFor(rows, 0, func(_, k int) {
+	ParallelFor(rows, 0, func(_, k int) {
 		pixels[k] = make([]uint8, size*size*3)
 		errs[k] = src.Image(r.readable[pick[k]], size, pixels[k])
 	})

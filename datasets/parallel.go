@@ -6,12 +6,12 @@ import (
 	"sync/atomic"
 )
 
-// parallelFor runs fn(worker, i) for every i in [0,n) on up to workers
+// ParallelFor runs fn(worker, i) for every i in [0,n) on up to workers
 // goroutines (workers < 1 means GOMAXPROCS). Items are handed out from a
 // shared counter for load balance; callers make each item's result depend
 // only on i (never on worker, which only selects scratch buffers), so the
 // output is the same whatever the worker count.
-func parallelFor(n, workers int, fn func(worker, i int)) {
+func ParallelFor(n, workers int, fn func(worker, i int)) {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}

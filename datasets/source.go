@@ -339,7 +339,7 @@ func decodeAll(src Source, size, workers int) ([][]uint8, []error) {
 	}
 	pixels := make([][]uint8, n)
 	errs := make([]error, n)
-	parallelFor(n, workers, func(_, i int) {
+	ParallelFor(n, workers, func(_, i int) {
 		px := make([]uint8, size*size*3)
 		if err := src.Image(i, size, px); err != nil {
 			errs[i] = err

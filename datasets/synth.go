@@ -558,7 +558,7 @@ func synthetic(cfg SynthConfig, workers int) (train, eval *Set, err error) {
 	}
 	nTrain := train.Len()
 	canvases := make([]canvas, max(1, workers))
-	parallelFor(nTrain+eval.Len(), workers, func(w, k int) {
+	ParallelFor(nTrain+eval.Len(), workers, func(w, k int) {
 		j := jobs[0]
 		if k >= nTrain {
 			j, k = jobs[1], k-nTrain
