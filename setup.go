@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/ccface/ccface/datasets"
@@ -45,6 +46,15 @@ func (f *runFlags) config() (engine.Config, error) {
 	}
 	if err := engine.ApplySet(&cfg, f.sets); err != nil {
 		return cfg, err
+	}
+	// Recorded absolute, so resume, fork and eval find the data from any
+	// directory.
+	for _, p := range []*string{&cfg.Data.Source, &cfg.Data.EvalSource} {
+		if *p != "" && *p != "synth" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
+		}
 	}
 	if f.teacher != "" && cfg.Model.Student == "copy" && !setsKnob(f.sets, "lr_student") {
 		// A pretrained network moves far on one step at the learning rate

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
@@ -36,6 +37,11 @@ func ResolveTeacher(cfg *engine.Config) error {
 	sum, err := fileSHA256(cfg.Model.Teacher)
 	if err != nil {
 		return fmt.Errorf("model.teacher %s: %w", cfg.Model.Teacher, err)
+	}
+	// Recorded absolute: a resume from another directory finds the file,
+	// and compare keys the same file the same way however it was named.
+	if abs, err := filepath.Abs(cfg.Model.Teacher); err == nil {
+		cfg.Model.Teacher = abs
 	}
 	cfg.Model.TeacherSHA256 = sum
 	m, err := openTeacher(*cfg)
