@@ -59,6 +59,27 @@ func FindKnob(name string) (*Knob, error) {
 	return nil, fmt.Errorf("%s: `ccface knobs` lists all", msg)
 }
 
+// StudentOnly reports whether the knob acts on the student phase alone,
+// so a teacher-only run is the same whatever its value.
+func (k Knob) StudentOnly() bool {
+	return k.Group == "method" || strings.HasPrefix(k.Name, "student.") || k.Name == "lr_student" || k.Name == "model.student"
+}
+
+// TeacherRun returns c with every student-only knob at ref's value: the
+// configuration that defines c's teacher, so runs whose students differ
+// can share one teacher.
+func TeacherRun(c, ref Config) Config {
+	out := c.Clone()
+	for _, k := range Knobs {
+		if k.StudentOnly() {
+			if err := k.Set(&out, k.Get(&ref)); err != nil {
+				panic(fmt.Sprintf("engine: knob %s refuses its own value %q: %v", k.Name, k.Get(&ref), err))
+			}
+		}
+	}
+	return out
+}
+
 // LiveKnobs returns the knobs that may change while training runs.
 func LiveKnobs() []Knob {
 	var out []Knob

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func knob(t *testing.T, name string) Knob {
 	t.Helper()
@@ -141,5 +144,30 @@ func TestKnobCanonicalAndFormat(t *testing.T) {
 	}
 	if got := knob(t, "ckpt.every_steps").Range(); got != "0 … 1000000  step 1" {
 		t.Errorf("Range() = %q", got)
+	}
+}
+
+// TestTeacherRun: a teacher run's configuration forgets every student-only
+// knob (so two comparisons that differ in them share teachers) and keeps
+// every knob the teacher phase reads.
+func TestTeacherRun(t *testing.T) {
+	ref := Default()
+	c := ref.Clone()
+	for _, kv := range []string{"eps=0", "lambda=2", "acr=support", "alpha=1", "policy=fixed", "student.epochs=9", "lr_student=0.0001", "model.student=native"} {
+		if err := ApplySet(&c, []string{kv}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := TeacherRun(c, ref); !reflect.DeepEqual(got, ref) {
+		t.Errorf("student knobs survive in the teacher run:\n got %+v\nwant %+v", got.Hyper, ref.Hyper)
+	}
+	for _, kv := range []string{"lr_teacher=0.05", "teacher.epochs=3", "margin=0.3", "aug.p_lr=0.2", "model.width=16", "data.hr=64"} {
+		d := ref.Clone()
+		if err := ApplySet(&d, []string{kv}); err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(TeacherRun(d, ref), ref) {
+			t.Errorf("%s is lost from the teacher run", kv)
+		}
 	}
 }

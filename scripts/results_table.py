@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Compact markdown table from a `ccface compare` compare.json, with the
-per-seed (paired) difference to proxyless at the smallest LR size:
+"""Compact markdown tables from a `ccface compare` compare.json: the
+methods, with the per-seed (paired) difference to proxyless at the smallest
+LR size; then the paired rank-1 differences of ccface over every other
+method at each size:
     python3 scripts/results_table.py ccface-compare/compare.json"""
 import json, statistics, sys
 
@@ -29,3 +31,19 @@ for m in methods:
             sd = statistics.pstdev(d) if len(d) > 1 else 0.0
             diff = f"{statistics.mean(d):+.1f} ± {sd:.1f}"
     print(f"| {m} | " + " | ".join(row) + f" | {diff} |")
+
+def paired(a, b, k):
+    d = [100 * (x[k] - y[k]) for x, y in zip(per_seed[a], per_seed[b]) if k in x and k in y]
+    if not d:
+        return "-"
+    sd = statistics.pstdev(d) if len(d) > 1 else 0.0
+    return f"{statistics.mean(d):+.1f} ± {sd:.1f}"
+
+if "ccface" in per_seed:
+    keys = [(f"{s} px", f"lr{s}.rank1") for s in sorted(sizes)] + [("HR", "hr.rank1")]
+    print()
+    print("| paired, points of rank-1 | " + " | ".join(c for c, _ in keys) + " |")
+    print("|---|" + "---|" * len(keys))
+    for m in methods:
+        if m not in ("ccface", "teacher") and m in per_seed:
+            print(f"| ccface − {m} | " + " | ".join(paired("ccface", m, k) for _, k in keys) + " |")

@@ -82,7 +82,9 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 		cfg.Seed = base.Seed + int64(i)
 		teacherBlob, teacherEval := fixedTeacher, fixedEval
 		if teacherBlob == nil {
-			tcfg := cfg.Clone()
+			// Student knobs leave the teacher's key, so a comparison
+			// that changes only them reuses its teachers.
+			tcfg := engine.TeacherRun(cfg, engine.Default())
 			engine.ApplyMethod(&tcfg, "teacher")
 			var err error
 			if teacherBlob, teacherEval, err = c.run(tcfg, "teacher", nil); err != nil {

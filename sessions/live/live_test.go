@@ -200,3 +200,25 @@ func TestOneSeedHasNoSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareSharesTeachersAcrossStudentKnobs: a comparison that changes
+// only a student knob reuses its teachers and trains new students.
+func TestCompareSharesTeachersAcrossStudentKnobs(t *testing.T) {
+	root := t.TempDir()
+	base := smallConfig(t)
+	compare := func(cfg engine.Config) string {
+		var log strings.Builder
+		err := Compare(context.Background(), CompareSpec{Root: root, Base: cfg, Methods: []string{"proxyless"}, Seeds: 1, Out: t.TempDir(), Log: &log})
+		if err != nil {
+			t.Fatalf("compare: %v\n%s", err, log.String())
+		}
+		return log.String()
+	}
+	compare(base)
+	other := base.Clone()
+	other.Hyper.Alpha = base.Hyper.Alpha * 2
+	log := compare(other)
+	if !strings.Contains(log, "seed1-teacher: reusing") || !strings.Contains(log, "proxyless: training") {
+		t.Errorf("another alpha should reuse the teacher and train a new student:\n%s", log)
+	}
+}
