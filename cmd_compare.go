@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/ccface/ccface/engine"
@@ -53,7 +51,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := compareSignals(stdout)
+	ctx, stop := live.SignalContext(stdout)
 	defer stop()
 	return live.Compare(ctx, live.CompareSpec{Root: root, Base: base, Methods: methods, Seeds: *seeds,
 		Sets: f.sets, Teacher: teacherID, Out: *out, Log: stdout})
@@ -76,24 +74,4 @@ func parseMethods(s string) ([]string, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-// compareSignals cancels a comparison on the first stop request (the
-// current run stops with its checkpoint; finished runs are reused by a
-// rerun) and exits at once on a second, as a headless run does.
-func compareSignals(w io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	requests, release := stopSignals()
-	go func() {
-		if _, ok := <-requests; !ok {
-			return
-		}
-		fmt.Fprintln(w, "\nstopping the current run at its next step boundary (Ctrl-C again to exit at once)...")
-		cancel()
-		if _, ok := <-requests; ok {
-			fmt.Fprintln(w, "exiting without a final checkpoint")
-			os.Exit(130)
-		}
-	}()
-	return ctx, func() { release(); cancel() }
 }

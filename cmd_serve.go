@@ -139,7 +139,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
 
-	sig, stopSig := stopSignals()
+	sig, stopSig := live.StopSignals()
 	defer stopSig()
 	// stopRun stops the engine and waits for its final checkpoint; a second
 	// signal gives up waiting.

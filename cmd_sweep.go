@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/ccface/ccface/sessions"
-	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/sweep"
 )
 
@@ -290,40 +285,4 @@ func slurmQueue(sw *sweep.Sweep) map[int]string {
 		return nil
 	}
 	return sweep.ParseSqueue(string(out), jobs)
-}
-
-// runSweepTrial is `train --headless --sweep DIR`: one trial, headless,
-// with Katib metric lines. Slurm sends USR1 (--signal=B:USR1@N) before the
-// time limit: the trial then stops with a checkpoint and requeues its own
-// task, whose next attempt resumes it. SIGTERM (the limit itself, scancel,
-// a Kubernetes eviction) stops with a checkpoint and exits, as in any
-// headless run.
-func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
-	// Caught from the start: USR1's default action would kill the task
-	// while it loads data, before there is a run to checkpoint.
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	stop := stopOnSignal(stdout) // SIGTERM while the trial loads data still stops it cleanly
-	defer stop.release()
-	r, err := live.OpenTrial(dir, indexFlag, os.Getenv, stdout)
-	if err != nil || r == nil {
-		return err
-	}
-	var requeue atomic.Bool
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-usr1:
-			requeue.Store(true)
-			fmt.Fprintln(stdout, "USR1: the time limit is near; checkpointing, then requeueing this task")
-			r.Stop("USR1 before the time limit")
-		case <-ctx.Done():
-		}
-	}()
-	if err := showWith(r, front{headless: true, katib: true}, stop, stdout); err != nil || !requeue.Load() {
-		return err
-	}
-	return live.RequeueSlurmTask(os.Getenv, stdout)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,7 +46,7 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 		if other != "" {
 			return fmt.Errorf("--%s does not apply with --sweep: the sweep's plan fixes its trials (edit the spec and plan again)", other)
 		}
-		return runSweepTrial(*sweepDir, *index, stdout)
+		return live.RunTrial(*sweepDir, *index, os.Getenv, stdout)
 	}
 	if *index != "" {
 		return errors.New("--index picks a trial of a sweep: add --sweep DIR")
@@ -131,28 +132,15 @@ type front struct {
 }
 
 // openAndShow opens the run spec describes and shows it until it ends.
-// Headless, stop signals are taken from before the run opens, so none
-// falls between its start and the front end.
 func openAndShow(spec live.Spec, fe front, w io.Writer) error {
-	var stop *stopper
 	if fe.headless {
-		stop = stopOnSignal(w)
-		defer stop.release()
+		return live.RunHeadless(spec, fe.katib)
 	}
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	return showWith(r, fe, stop, w)
-}
-
-// showWith is show with the stopper of a headless run already listening.
-func showWith(r *live.Run, fe front, stop *stopper, w io.Writer) error {
-	if !fe.headless {
-		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
-	}
-	stop.attach(r)
-	return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
+	return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
@@ -190,19 +178,6 @@ func resumeCommand(sess *sessions.Session) string {
 		cmd += " --sessions " + root
 	}
 	return cmd
-}
-
-// showHeadless prints progress lines and tables until the run ends; with
-// katib, each evaluation also as Katib metric lines.
-func showHeadless(r *live.Run, katib bool, w io.Writer) error {
-	if katib {
-		return live.Headless(r, w, func(ev engine.Event) {
-			if ev.Kind == engine.KindEval {
-				live.KatibLines(w, ev)
-			}
-		})
-	}
-	return live.Headless(r, w)
 }
 
 // cmdSessions lists the sessions in the sessions directory.
