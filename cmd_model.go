@@ -7,6 +7,7 @@ import (
 
 	"github.com/ccface/ccface/engine/onnx"
 	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions/live"
 )
 
 // cmdModel dispatches `ccface model SUBCOMMAND`.
@@ -37,7 +38,15 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 	} else if id == "" || fs.NArg() > 0 || *out == "" {
 		return fmt.Errorf("model export wants a session ID and --onnx OUT.onnx: %w", errUsage)
 	}
-	sess, got, blob, err := sessionCheckpoint(*sessionsDir, id, *at, stderr)
+	step, err := parseAt(*at)
+	if err != nil {
+		return err
+	}
+	root, err := sessionsRoot(*sessionsDir)
+	if err != nil {
+		return err
+	}
+	sess, got, blob, err := live.SessionCheckpoint(root, id, step, stderr)
 	if err != nil {
 		return err
 	}

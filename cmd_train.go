@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -101,13 +100,9 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	} else if id == "" || fs.NArg() > 0 {
 		return fmt.Errorf("fork wants one session ID (see `ccface sessions`): %w", errUsage)
 	}
-	step := int64(live.Latest)
-	if *at != "latest" {
-		n, err := strconv.ParseInt(*at, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("--at %q: want a step number or latest", *at)
-		}
-		step = n
+	step, err := parseAt(*at)
+	if err != nil {
+		return err
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
