@@ -4,12 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sweep"
 )
 
@@ -61,36 +56,7 @@ func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
 	} else if spec == "" || fs.NArg() > 0 {
 		return fmt.Errorf("sweep plan wants one spec file: %w", errUsage)
 	}
-	text, err := os.ReadFile(spec)
-	if err != nil {
-		return fmt.Errorf("sweep spec: %w", err)
-	}
-	s, err := sweep.ParseSpec(spec, text)
-	if err != nil {
-		return err
-	}
-	dir := *out
-	if dir == "" {
-		dir = strings.TrimSuffix(spec, filepath.Ext(spec))
-	}
-	sw, err := s.Sweep(dir)
-	if err != nil {
-		return fmt.Errorf("%s: %w", spec, err)
-	}
-	planned, err := sw.Write(text)
-	if err != nil {
-		return err
-	}
-	if !planned {
-		fmt.Fprintf(stdout, "%s already holds this plan (%d trials); nothing changed\n", sw.Dir, len(sw.Trials))
-		return nil
-	}
-	fmt.Fprintf(stdout, "planned %d trials into %s (%s):\n", len(sw.Trials), sw.Dir, sweep.TrialsFile)
-	for _, t := range sw.Trials {
-		fmt.Fprintf(stdout, "  %d  %s\n", t.Index, t.Name())
-	}
-	fmt.Fprintf(stdout, "run one with `ccface train --headless --sweep %s --index 0`, or see `ccface sweep slurm|k8s %s`\n", dir, dir)
-	return nil
+	return sweep.PlanFile(spec, *out, stdout)
 }
 
 // sweepDirArg takes the sweep folder, given before or after the flags.
@@ -136,47 +102,17 @@ func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.MaxArraySize == 0 {
-		o.MaxArraySize = sweep.DefaultMaxArraySize
-		if out, err := exec.Command("scontrol", "show", "config").Output(); err == nil {
-			if n, ok := sweep.ParseMaxArraySize(string(out)); ok {
-				o.MaxArraySize = n
-			}
-		}
+		o.MaxArraySize = sweep.ClusterMaxArraySize()
 	}
-	scripts, err := sw.SlurmScripts(o)
+	scripts, err := sw.WriteSlurmScripts(o, stdout)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.SlurmDir), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", sweep.SlurmDir, err)
-	}
-	for _, s := range scripts {
-		if err := sessions.WriteFileAtomic(s.Path, []byte(s.Text), 0o755); err != nil {
-			return fmt.Errorf("write sbatch script: %w", err)
-		}
-		fmt.Fprintf(stdout, "wrote %s: trials %d..%d\n", s.Path, s.Offset, s.Offset+s.Count-1)
 	}
 	if !*submit {
 		fmt.Fprintf(stdout, "submit with `sbatch %s` (or rerun with --submit); watch with `ccface sweep status %s`\n", scripts[0].Path, dir)
 		return nil
 	}
-	for _, s := range scripts {
-		cmd := exec.Command("sbatch", "--parsable", s.Path)
-		cmd.Stderr = stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("sbatch %s: %w", s.Path, err)
-		}
-		id, err := sweep.ParseSbatchParsable(string(out))
-		if err != nil {
-			return err
-		}
-		if err := sw.RecordSlurmJob(sweep.SlurmJob{ID: id, Offset: s.Offset}); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "submitted job %s: trials %d..%d\n", id, s.Offset, s.Offset+s.Count-1)
-	}
-	return nil
+	return sw.SubmitSlurm(scripts, stdout, stderr)
 }
 
 func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
@@ -201,30 +137,7 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	claim, job, err := sw.K8sManifest(o)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.K8sDir), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", sweep.K8sDir, err)
-	}
-	claimPath, jobPath := filepath.Join(sw.Dir, sweep.K8sDir, "pvc.yaml"), filepath.Join(sw.Dir, sweep.K8sDir, "job.yaml")
-	for path, text := range map[string]string{claimPath: claim, jobPath: job} {
-		if text == "" {
-			continue
-		}
-		if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
-			return fmt.Errorf("write manifest: %w", err)
-		}
-	}
-	fmt.Fprintf(stdout, "wrote %s: an Indexed Job of %d trials, %d at once\n", jobPath, len(sw.Trials), o.Parallelism)
-	if claim != "" {
-		fmt.Fprintf(stdout, "1. `kubectl apply -f %s` (the claim %s)\n2. copy %s onto it (mounted at %s in the pods)\n3. `kubectl apply -f %s`\n",
-			claimPath, o.PVC, sw.Dir, o.MountPath, jobPath)
-	} else {
-		fmt.Fprintf(stdout, "copy %s onto claim %s (mounted at %s in the pods), then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, jobPath)
-	}
-	return nil
+	return sw.WriteK8s(o, stdout)
 }
 
 func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
@@ -241,48 +154,5 @@ func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
 	if *watch < 0 {
 		return fmt.Errorf("--watch %s: want a positive interval", *watch)
 	}
-	for {
-		list, warnings, err := sw.Status(slurmQueue(sw))
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		if *watch > 0 {
-			fmt.Fprintf(stdout, "\x1b[H\x1b[2J%s  (every %s, Ctrl-C to leave)\n", time.Now().Format(time.TimeOnly), *watch)
-		}
-		fmt.Fprint(stdout, sweep.FormatStatus(list))
-		if *watch == 0 || allEnded(list) {
-			return nil
-		}
-		time.Sleep(*watch)
-	}
-}
-
-func allEnded(list []sweep.TrialStatus) bool {
-	for _, s := range list {
-		if s.State != sweep.StateFinished && s.State != sweep.StateFailed {
-			return false
-		}
-	}
-	return true
-}
-
-// slurmQueue asks squeue about the sweep's submitted arrays; nil without
-// Slurm or without submitted jobs.
-func slurmQueue(sw *sweep.Sweep) map[int]string {
-	jobs, err := sw.SlurmJobs()
-	if err != nil || len(jobs) == 0 {
-		return nil
-	}
-	ids := make([]string, len(jobs))
-	for i, j := range jobs {
-		ids[i] = j.ID
-	}
-	out, err := exec.Command("squeue", "-h", "-r", "-o", "%i %T", "-j", strings.Join(ids, ",")).Output()
-	if err != nil {
-		return nil
-	}
-	return sweep.ParseSqueue(string(out), jobs)
+	return sw.PrintStatus(stdout, stderr, *watch)
 }

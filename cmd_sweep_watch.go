@@ -44,7 +44,7 @@ func sweepViewOptions(sw *sweep.Sweep, every time.Duration) tui.SweepOptions {
 		Dir:   sw.Dir,
 		Every: every,
 		Poll: func() ([]tui.SweepRow, []string, error) {
-			list, warnings, err := sw.Status(slurmQueue(sw))
+			list, warnings, err := sw.Status(sw.SlurmQueue())
 			if err != nil {
 				return nil, warnings, err
 			}
