@@ -219,7 +219,7 @@ func (s *Server) Close() error { return s.ssh.Close() }
 func (s *Server) logf(format string, args ...any) {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	fmt.Fprintf(s.cfg.Log, "%s %s\n", time.Now().Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
+	writeLogLine(s.cfg.Log, format, args...)
 }
 
 // authorize admits a key found in either file. It only decides admission:
