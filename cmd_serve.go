@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -115,67 +113,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
 	logs.Printf("serving %s on %s", sess.Dir, ln.Addr())
 
-	// Progress lines like --headless, and the end of the run, from our own
-	// subscription.
-	progress := r.PrintProgress(stdout, 10*time.Second)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
-
-	sig, stopSig := live.StopSignals()
-	defer stopSig()
-	// stopRun stops the engine and waits for its final checkpoint; a second
-	// signal gives up waiting.
-	stopRun := func(by, notice string) error {
-		srv.Notify(notice, true)
-		r.Stop(by)
-		select {
-		case <-progress.Done():
-			return nil
-		case s := <-sig:
-			srv.Close()
-			return fmt.Errorf("%s again: exiting without waiting for the final checkpoint; session %s", s, sess.Dir)
-		}
-	}
-	var failure error
-	select {
-	case s := <-sig:
-		logs.Printf("%s: stopping the run at the next step (final checkpoint)", s)
-		fmt.Fprintf(stdout, "\n%s: stopping at the next step boundary, then closing the server (%s again exits at once)...\n", s, s)
-		if err := stopRun("server ("+s.String()+")", "the server is shutting down: stopping the run at the next step (final checkpoint)…"); err != nil {
-			return err
-		}
-	case err := <-serveErr:
-		failure = fmt.Errorf("serve: %w", err)
-		logs.Printf("%v: stopping the run", failure)
-		if err := stopRun("server (error)", "the server failed: stopping the run"); err != nil {
-			return err
-		}
-	case <-progress.Done():
-		if *linger > 0 {
-			srv.Notify(fmt.Sprintf("the run has ended; this server closes in %s (q detaches)", *linger), false)
-			fmt.Fprintf(stdout, "the run has ended; serving its final screen for %s (Ctrl-C closes now)\n", *linger)
-			select {
-			case <-time.After(*linger):
-			case <-sig:
-			}
-		}
-	}
-	<-progress.Done()
-	farewell := fmt.Sprintf("the server has closed: the run %s; session %s", progress.Outcome(), sess.Manifest.ID)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx, farewell); err != nil && !errors.Is(err, net.ErrClosed) {
-		logs.Printf("shutdown: %v", err)
-	}
-	logs.Printf("closed: %s", farewell)
-	if err := r.Finish(); err != nil && failure == nil {
-		failure = err
-	}
-	fmt.Fprintf(stdout, "session: %s\n", sess.Dir)
-	if failure == nil {
-		failure = progress.Err()
-	}
-	return failure
+	return r.Serve(live.ServeSpec{Screens: srv, Serve: func() error { return srv.Serve(ln, r.Hub(), sess.Dir) },
+		Log: logs.Printf, Out: stdout, Linger: *linger})
 }
 
 func orNone(path string) string {

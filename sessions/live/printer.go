@@ -52,18 +52,18 @@ func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 	return failed
 }
 
-// Progress is a run's progress lines printed from a goroutine of its own,
-// for a front end that shows the run elsewhere too (the SSH server prints
-// them on its terminal).
-type Progress struct {
+// progressPrinter prints a run's progress lines from a goroutine of its
+// own, for a front end that shows the run elsewhere too (the SSH server
+// prints them on its terminal).
+type progressPrinter struct {
 	done chan struct{}
 	end  engine.Event // the run's KindDone or KindFailed event; read after done
 }
 
-// PrintProgress prints r's progress lines and final table on w, a line at
-// most every so often, until the run ends (see Progress.Done).
-func (r *Run) PrintProgress(w io.Writer, every time.Duration) *Progress {
-	pr := &Progress{done: make(chan struct{})}
+// printProgress prints r's progress lines and final table on w, a line at
+// most every so often, until the run ends (see progressPrinter.ended).
+func (r *Run) printProgress(w io.Writer, every time.Duration) *progressPrinter {
+	pr := &progressPrinter{done: make(chan struct{})}
 	go func() {
 		defer close(pr.done)
 		p := NewPrinter(w, every)
@@ -79,12 +79,12 @@ func (r *Run) PrintProgress(w io.Writer, every time.Duration) *Progress {
 	return pr
 }
 
-// Done is closed once the run has ended and its table is printed.
-func (pr *Progress) Done() <-chan struct{} { return pr.done }
+// ended is closed once the run has ended and its table is printed.
+func (pr *progressPrinter) ended() <-chan struct{} { return pr.done }
 
-// Outcome says how the run ended ("failed at step 12", "ended at step 40
-// (finished)"). Call it after Done.
-func (pr *Progress) Outcome() string {
+// outcome says how the run ended ("failed at step 12", "ended at step 40
+// (finished)"). Call it after ended.
+func (pr *progressPrinter) outcome() string {
 	switch pr.end.Kind {
 	case engine.KindFailed:
 		return fmt.Sprintf("failed at step %d", pr.end.Step)
@@ -94,8 +94,9 @@ func (pr *Progress) Outcome() string {
 	return "ended"
 }
 
-// Err is the run's failure, nil when it did not fail. Call it after Done.
-func (pr *Progress) Err() error {
+// failure is the run's failure, nil when it did not fail. Call it after
+// ended.
+func (pr *progressPrinter) failure() error {
 	if pr.end.Kind == engine.KindFailed {
 		return errors.New(pr.end.Message)
 	}
