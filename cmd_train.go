@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -139,40 +138,13 @@ func openAndShow(spec live.Spec, fe front, w io.Writer) error {
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
-// Once the TUI closes it says how to continue the run.
 func showTUI(r *live.Run, overlays []tui.Overlay, w io.Writer) error {
 	sess := r.Session()
-	view, cancel := r.Hub().Subscribe()
-	defer cancel()
-	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
-	if _, err := tea.NewProgram(model, tea.WithAltScreen()).Run(); err != nil {
-		r.Stop("tui error")
+	return r.Screen(w, func(view engine.Trainer) error {
+		model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
+		_, err := tea.NewProgram(model, tea.WithAltScreen()).Run()
 		return err
-	}
-	r.Stop("quit")
-	var end engine.Event
-	for batch := range view.Events() { // wait for the engine's final checkpoint and done event
-		for _, ev := range batch {
-			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
-				end = ev
-			}
-		}
-	}
-	fmt.Fprintf(w, "session: %s\n", sess.Dir)
-	if !(end.Kind == engine.KindDone && strings.HasPrefix(end.Message, "finished")) {
-		fmt.Fprintf(w, "continue it with: %s\n", resumeCommand(sess))
-	}
-	return nil
-}
-
-// resumeCommand is the command line that continues sess.
-func resumeCommand(sess *sessions.Session) string {
-	cmd := "ccface resume " + sess.Manifest.ID
-	root := filepath.Dir(sess.Dir)
-	if def, err := sessions.DefaultRoot(); err != nil || filepath.Clean(def) != root {
-		cmd += " --sessions " + root
-	}
-	return cmd
+	})
 }
 
 // cmdSessions lists the sessions in the sessions directory.
