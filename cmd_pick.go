@@ -49,7 +49,7 @@ func pickSession(root string, stdout, stderr io.Writer) error {
 	picker := tui.NewPicker(pickerRows(root, list), tui.PickerOptions{
 		Root:      root,
 		Notes:     warnings,
-		CheckFork: func(id string, at int64, sets []string) error { return checkFork(root, id, at, sets) },
+		CheckFork: func(id string, at int64, sets []string) error { return sessions.CheckFork(root, id, at, sets) },
 	})
 	final, err := tea.NewProgram(picker, tea.WithAltScreen()).Run()
 	if err != nil {
@@ -98,37 +98,6 @@ func pickerRows(root string, list []sessions.Summary) []tui.PickerRow {
 	return rows
 }
 
-// checkFork checks a fork the way sessions.Fork will make it, before the
-// picker closes: a checkpoint at or before at, and sets valid on the
-// config the session had at that checkpoint. It reads the session's log.
-func checkFork(root, id string, at int64, sets []string) error {
-	sess, err := sessions.Open(root, id)
-	if err != nil {
-		return err
-	}
-	cps, err := sess.Checkpoints()
-	if err != nil {
-		return err
-	}
-	step := int64(-1)
-	for _, c := range cps {
-		if at < 0 || c.Step <= at {
-			step = c.Step
-		}
-	}
-	if step < 0 {
-		if at < 0 {
-			return fmt.Errorf("%s has no checkpoint to fork from", id)
-		}
-		return fmt.Errorf("%s has no checkpoint at or before step %d", id, at)
-	}
-	cfg, err := sess.ConfigAt(step)
-	if err != nil {
-		return err
-	}
-	return engine.ApplySet(&cfg, sets)
-}
-
 // loadOverlays reads the recorded runs of the sessions ids for the TUI to
 // draw under the live curves: each one's timeline (what a resume kept), so
 // a killed and resumed run is one curve. A session that cannot be read is
@@ -149,11 +118,7 @@ func loadOverlays(root string, ids []string, warn io.Writer) []tui.Overlay {
 			}
 			if err == nil {
 				kept, _ := sessions.Timeline(events)
-				name := sess.Manifest.Name
-				if name == "" {
-					name = sess.Manifest.ID
-				}
-				out = append(out, tui.Overlay{Name: name, Events: kept})
+				out = append(out, tui.Overlay{Name: sess.Title(), Events: kept})
 				continue
 			}
 		}

@@ -1,0 +1,51 @@
+package sessions
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ccface/ccface/engine"
+)
+
+// RunLabels names the runs of a figure of several sessions by what sets
+// them apart, as a reader compares them: the knob values they started with
+// that differ between them, in the knob's own format, and the step a fork
+// started from ("margin=0.3 @1344"). A session nothing sets apart, or one
+// alone, keeps its name.
+func RunLabels(ss []*Session) []string {
+	out := make([]string, len(ss))
+	values := make([]map[string]string, len(ss))
+	for i, s := range ss {
+		values[i] = engine.Values(&s.Manifest.Config)
+		out[i] = s.Title()
+	}
+	if len(ss) < 2 {
+		return out
+	}
+	for i, s := range ss {
+		var parts []string
+		for _, k := range engine.Knobs {
+			for j := range ss {
+				if !k.Same(values[i][k.Name], values[j][k.Name]) {
+					parts = append(parts, k.Name+"="+values[i][k.Name])
+					break
+				}
+			}
+		}
+		if p := s.Manifest.Parent; p != nil {
+			parts = append(parts, fmt.Sprintf("@%d", p.Step))
+		}
+		if len(parts) > 0 {
+			out[i] = strings.Join(parts, " ")
+		}
+	}
+	return out
+}
+
+// Title is the session's own name, or its ID when it has none.
+func (s *Session) Title() string {
+	if s.Manifest.Name != "" {
+		return s.Manifest.Name
+	}
+	return s.Manifest.ID
+}
