@@ -40,9 +40,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	methods, err := parseMethods(*methodsFlag)
+	methods, err := live.CompareMethods(*methodsFlag)
 	if err != nil {
-		return err
+		return fmt.Errorf("--methods: %w", err)
 	}
 	if *seeds < 1 || *seeds > 100 {
 		return fmt.Errorf("--seeds %d: want 1..100", *seeds)
@@ -55,23 +55,4 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	return live.Compare(ctx, live.CompareSpec{Root: root, Base: base, Methods: methods, Seeds: *seeds,
 		Sets: f.sets, Teacher: teacherID, Out: *out, Log: stdout})
-}
-
-func parseMethods(s string) ([]string, error) {
-	var out []string
-	for _, m := range strings.Split(s, ",") {
-		m = strings.TrimSpace(m)
-		if m == "teacher" || m == "" {
-			continue // the teacher row is always there
-		}
-		ok := false
-		for _, known := range engine.Methods {
-			ok = ok || known == m
-		}
-		if !ok {
-			return nil, fmt.Errorf("--methods: unknown method %q: use %s", m, strings.Join(engine.Methods, ", "))
-		}
-		out = append(out, m)
-	}
-	return out, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ccface/ccface/engine/onnx"
 	"github.com/ccface/ccface/engine/train"
@@ -75,31 +74,5 @@ func cmdModelInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info, err := m.Info()
-	if err != nil {
-		return err
-	}
-	dims := func(s []int) string {
-		var p []string
-		for _, d := range s {
-			if d < 0 {
-				p = append(p, "?")
-			} else {
-				p = append(p, fmt.Sprint(d))
-			}
-		}
-		return strings.Join(p, "×")
-	}
-	fmt.Fprintf(stdout, "%s (opset %d, %s)\n", path, info.Opset, info.Producer)
-	for _, in := range info.Inputs {
-		fmt.Fprintf(stdout, "  input   %-10s %s\n", in.Name, dims(in.Shape))
-	}
-	for i, o := range info.Outputs {
-		fmt.Fprintf(stdout, "  output  %-10s %s (one image at %d×%d: %s)\n", o.Name, dims(o.Shape), info.Side[0], info.Side[1], dims(info.OutputShapes[i]))
-	}
-	fmt.Fprintf(stdout, "  operators   %s\n", strings.Join(info.OpList(), ", "))
-	fmt.Fprintf(stdout, "  parameters  %d (%.2f M)\n", info.Params, float64(info.Params)/1e6)
-	fmt.Fprintf(stdout, "  multiply-adds per image at %d×%d: %.1f M\n", info.Side[0], info.Side[1], float64(info.MACs)/1e6)
-	fmt.Fprintf(stdout, "  preprocessing: %s; grey images as three equal channels\n", m.Pre)
-	return nil
+	return m.WriteInfo(stdout)
 }
