@@ -98,28 +98,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "warning: no serve.log in the session: %v\n", err)
 	}
 
-	nOps, nViewers := srv.Keys()
-	verb := "using"
-	if created {
-		verb = "created"
-	}
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "<this host>"
-	}
 	fmt.Fprintf(stdout, "session %s\n", sess.Dir)
-	fmt.Fprintf(stdout, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", ln.Addr(), nOps, orNone(*opKeys), nViewers, orNone(*viewerKeys))
-	fmt.Fprintf(stdout, "host key %s (%s %s)\n", srv.Fingerprint(), verb, *hostKey)
-	fmt.Fprintf(stdout, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
+	srv.WriteBanner(stdout, ln.Addr(), *hostKey, created)
 	logs.Printf("serving %s on %s", sess.Dir, ln.Addr())
 
 	return r.Serve(live.ServeSpec{Screens: srv, Serve: func() error { return srv.Serve(ln, r.Hub(), sess.Dir) },
 		Log: logs.Printf, Out: stdout, Linger: *linger})
-}
-
-func orNone(path string) string {
-	if path == "" {
-		return "none"
-	}
-	return path
 }

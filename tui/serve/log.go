@@ -3,8 +3,6 @@ package serve
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 )
@@ -43,18 +41,4 @@ func (l *Log) Printf(format string, args ...any) { writeLogLine(l, format, args.
 // writeLogLine is the one format of a server log line.
 func writeLogLine(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, "%s %s\n", time.Now().Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
-}
-
-// DefaultOperatorKeys is ~/.ssh/authorized_keys when that file exists,
-// else "" (no operators).
-func DefaultOperatorKeys() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(home, ".ssh", "authorized_keys")
-	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
-		return ""
-	}
-	return p
 }
