@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui"
@@ -82,17 +80,8 @@ func pickerRows(root string, list []sessions.Summary) []tui.PickerRow {
 			Phase: s.Phase, Step: s.Step, BestLRRank1: s.BestLRRank1, BestLRSize: s.BestLRSize,
 			State: s.State, Parent: s.Parent, ParentStep: s.ParentStep,
 		}
-		sess, err := sessions.Open(root, s.Dir)
-		if err != nil {
-			continue // Checkpoints stays nil: unknown
-		}
-		cps, err := sess.Checkpoints()
-		if err != nil {
-			continue
-		}
-		rows[i].Checkpoints = make([]int64, len(cps))
-		for j, c := range cps {
-			rows[i].Checkpoints[j] = c.Step
+		if sess, err := sessions.Open(root, s.Dir); err == nil {
+			rows[i].Checkpoints = sess.CheckpointSteps() // nil: unknown
 		}
 	}
 	return rows
@@ -103,26 +92,13 @@ func pickerRows(root string, list []sessions.Summary) []tui.PickerRow {
 // a killed and resumed run is one curve. A session that cannot be read is
 // left out with a warning: an overlay is never worth refusing to train.
 func loadOverlays(root string, ids []string, warn io.Writer) []tui.Overlay {
+	runs, warnings := sessions.ReadRecorded(root, ids)
+	for _, w := range warnings {
+		fmt.Fprintf(warn, "warning: overlay %s\n", w)
+	}
 	var out []tui.Overlay
-	for _, id := range ids {
-		sess, err := sessions.Open(root, id)
-		if err == nil {
-			var events []engine.Event
-			var warnings []string
-			events, warnings, err = sessions.ReadEvents(sess.Dir)
-			for _, w := range warnings {
-				fmt.Fprintf(warn, "warning: overlay %s: %s\n", id, w)
-			}
-			if err == nil && len(events) == 0 {
-				err = errors.New("no recorded events")
-			}
-			if err == nil {
-				kept, _ := sessions.Timeline(events)
-				out = append(out, tui.Overlay{Name: sess.Title(), Events: kept})
-				continue
-			}
-		}
-		fmt.Fprintf(warn, "warning: overlay %s left out: %v\n", id, err)
+	for _, r := range runs {
+		out = append(out, tui.Overlay{Name: r.Title, Events: r.Events})
 	}
 	return out
 }

@@ -118,13 +118,9 @@ func Fork(root string, parent *Session, atStep int64, sets []string, name string
 // checkpointSteps lists the steps of a session's checkpoints ("4, 8, 12"),
 // for an error that asks for one of them.
 func checkpointSteps(s *Session) string {
-	cps, err := s.Checkpoints()
-	if err != nil {
-		return ""
-	}
-	steps := make([]string, len(cps))
-	for i, c := range cps {
-		steps[i] = strconv.FormatInt(c.Step, 10)
+	var steps []string
+	for _, step := range s.CheckpointSteps() {
+		steps = append(steps, strconv.FormatInt(step, 10))
 	}
 	return strings.Join(steps, ", ")
 }

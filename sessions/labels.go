@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -48,4 +49,39 @@ func (s *Session) Title() string {
 		return s.Manifest.Name
 	}
 	return s.Manifest.ID
+}
+
+// Recorded is a session's recorded run as a view draws it: its title and
+// its timeline (what a resume kept, so a killed and resumed run is one
+// curve).
+type Recorded struct {
+	Title  string
+	Events []engine.Event
+}
+
+// ReadRecorded reads the recorded runs of sessions ids under root, in
+// order. A session that cannot be read, or has recorded nothing, is left
+// out; each warning starts with the ID it is about.
+func ReadRecorded(root string, ids []string) (runs []Recorded, warnings []string) {
+	for _, id := range ids {
+		sess, err := Open(root, id)
+		if err == nil {
+			var events []engine.Event
+			var damaged []string
+			events, damaged, err = ReadEvents(sess.Dir)
+			for _, w := range damaged {
+				warnings = append(warnings, id+": "+w)
+			}
+			if err == nil && len(events) == 0 {
+				err = errors.New("no recorded events")
+			}
+			if err == nil {
+				kept, _ := Timeline(events)
+				runs = append(runs, Recorded{Title: sess.Title(), Events: kept})
+				continue
+			}
+		}
+		warnings = append(warnings, fmt.Sprintf("%s left out: %v", id, err))
+	}
+	return runs, warnings
 }

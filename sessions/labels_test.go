@@ -1,6 +1,8 @@
 package sessions
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ccface/ccface/engine"
@@ -39,5 +41,49 @@ func TestRunLabelsNameRunsByWhatDiffers(t *testing.T) {
 	}
 	if named.Title() != "baseline" {
 		t.Errorf("a named session is titled %q, want baseline", named.Title())
+	}
+}
+
+// ReadRecorded hands back each readable session's timeline under its
+// title, and leaves out, with a warning naming it, a session with nothing
+// recorded and one that does not exist.
+func TestReadRecorded(t *testing.T) {
+	root, s := newSession(t, "resumed")
+	unlock := mustLock(t, s)
+	evs := []engine.Event{{Kind: engine.KindStart}}
+	for step := int64(1); step <= 10; step++ {
+		evs = append(evs, point(step, 1))
+	}
+	evs = append(evs, engine.Event{Kind: engine.KindStart, Step: 5}) // a resume from step 5
+	for step := int64(6); step <= 8; step++ {
+		evs = append(evs, point(step, 2))
+	}
+	if err := s.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	empty, err := Create(root, Manifest{Config: engine.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, warnings := ReadRecorded(root, []string{s.Manifest.ID, empty.Manifest.ID, "nosuchsession"})
+	if len(runs) != 1 || runs[0].Title != "resumed" {
+		t.Fatalf("runs %+v, want the one resumed session", runs)
+	}
+	var steps []int64
+	for _, ev := range runs[0].Events {
+		if ev.Kind == engine.KindPoint {
+			steps = append(steps, ev.Step)
+		}
+	}
+	if fmt.Sprint(steps) != "[1 2 3 4 5 6 7 8]" {
+		t.Errorf("timeline points at steps %v, want 1..8 (the steps after 5 from the resume)", steps)
+	}
+	if len(warnings) != 2 || !strings.HasPrefix(warnings[0], empty.Manifest.ID+" left out: no recorded events") ||
+		!strings.HasPrefix(warnings[1], "nosuchsession left out: ") {
+		t.Errorf("warnings %q", warnings)
 	}
 }
