@@ -33,25 +33,16 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var runs []plots.Run
-	var opened []*sessions.Session
-	for _, id := range ids {
-		s, err := sessions.Open(root, id)
-		if err != nil {
-			return err
-		}
-		opened = append(opened, s)
-		events, warnings, err := sessions.ReadEvents(s.Dir)
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		runs = append(runs, plots.Run{Events: events})
+	opened, logs, warnings, err := sessions.ReadLogs(root, ids)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
+	if err != nil {
+		return err
+	}
+	var runs []plots.Run
 	for i, name := range sessions.RunLabels(opened) {
-		runs[i].Name = name
+		runs = append(runs, plots.Run{Name: name, Events: logs[i]})
 	}
 	dir := *out
 	if dir == "" {

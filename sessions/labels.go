@@ -85,3 +85,23 @@ func ReadRecorded(root string, ids []string) (runs []Recorded, warnings []string
 	}
 	return runs, warnings
 }
+
+// ReadLogs opens the sessions ids under root and reads each one's whole
+// event log, for figures that overlay them (they apply Timeline
+// themselves). warnings are the logs' damaged lines, from the sessions
+// read before any error.
+func ReadLogs(root string, ids []string) (opened []*Session, logs [][]engine.Event, warnings []string, err error) {
+	for _, id := range ids {
+		s, err := Open(root, id)
+		if err != nil {
+			return nil, nil, warnings, err
+		}
+		events, damaged, err := ReadEvents(s.Dir)
+		if err != nil {
+			return nil, nil, warnings, err
+		}
+		warnings = append(warnings, damaged...)
+		opened, logs = append(opened, s), append(logs, events)
+	}
+	return opened, logs, warnings, nil
+}

@@ -87,3 +87,35 @@ func TestReadRecorded(t *testing.T) {
 		t.Errorf("warnings %q", warnings)
 	}
 }
+
+// ReadLogs hands back every event of each session's log (what a resume
+// superseded too: figures apply Timeline themselves), in the order asked,
+// and fails on a session that does not exist.
+func TestReadLogs(t *testing.T) {
+	root, a := newSession(t, "a")
+	unlock := mustLock(t, a)
+	if err := a.Append(point(1, 1), point(2, 1), engine.Event{Kind: engine.KindStart, Step: 1}, point(2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	b, err := Create(root, Manifest{Config: engine.Default(), Name: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, logs, _, err := ReadLogs(root, []string{b.Manifest.ID, a.Manifest.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opened) != 2 || opened[0].Title() != "b" || opened[1].Title() != "a" {
+		t.Fatalf("opened %d sessions, want b then a", len(opened))
+	}
+	if len(logs[0]) != 0 || len(logs[1]) != 4 {
+		t.Errorf("logs of %d and %d events, want 0 and 4", len(logs[0]), len(logs[1]))
+	}
+	if _, _, _, err := ReadLogs(root, []string{a.Manifest.ID, "nosuchsession"}); err == nil {
+		t.Error("a missing session read without an error")
+	}
+}
