@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/ccface/ccface/engine/onnx"
-	"github.com/ccface/ccface/engine/train"
 	"github.com/ccface/ccface/sessions/live"
 )
 
@@ -45,16 +44,7 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sess, got, blob, err := live.SessionCheckpoint(root, id, step, stderr)
-	if err != nil {
-		return err
-	}
-	which, err := train.ExportONNX(blob, *model, *out)
-	if err != nil {
-		return fmt.Errorf("%s: %w", sess.Dir, err)
-	}
-	fmt.Fprintf(stdout, "wrote %s: the %s of session %s at step %d\n", *out, which, sess.Manifest.ID, got)
-	return nil
+	return live.ExportModel(root, id, step, *model, *out, stdout, stderr)
 }
 
 // cmdModelInspect describes an ONNX model: what goes in and out, what it

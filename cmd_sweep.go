@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ccface/ccface/sweep"
 )
@@ -95,14 +94,6 @@ func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
 	sw, err := sweep.Load(dir)
 	if err != nil {
 		return err
-	}
-	if o.Binary == "" {
-		if o.Binary, err = os.Executable(); err != nil {
-			return fmt.Errorf("find this binary's path: %w; pass --ccface PATH", err)
-		}
-	}
-	if o.MaxArraySize == 0 {
-		o.MaxArraySize = sweep.ClusterMaxArraySize()
 	}
 	scripts, err := sw.WriteSlurmScripts(o, stdout)
 	if err != nil {

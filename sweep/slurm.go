@@ -184,9 +184,9 @@ func ParseSbatchParsable(out string) (string, error) {
 	return id, nil
 }
 
-// ClusterMaxArraySize is the MaxArraySize of the cluster `scontrol show
+// clusterMaxArraySize is the MaxArraySize of the cluster `scontrol show
 // config` describes, else DefaultMaxArraySize.
-func ClusterMaxArraySize() int {
+func clusterMaxArraySize() int {
 	if out, err := exec.Command("scontrol", "show", "config").Output(); err == nil {
 		if n, ok := ParseMaxArraySize(string(out)); ok {
 			return n
@@ -196,8 +196,19 @@ func ClusterMaxArraySize() int {
 }
 
 // WriteSlurmScripts writes the sweep's sbatch scripts (SlurmScripts) into
-// its slurm folder and says so on w.
+// its slurm folder and says so on w. An empty o.Binary is this program; a
+// zero o.MaxArraySize is the cluster's (clusterMaxArraySize).
 func (sw *Sweep) WriteSlurmScripts(o SlurmOptions, w io.Writer) ([]SlurmScript, error) {
+	if o.Binary == "" {
+		bin, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find this binary's path: %w; pass --ccface PATH", err)
+		}
+		o.Binary = bin
+	}
+	if o.MaxArraySize == 0 {
+		o.MaxArraySize = clusterMaxArraySize()
+	}
 	scripts, err := sw.SlurmScripts(o)
 	if err != nil {
 		return nil, err

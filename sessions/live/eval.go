@@ -11,7 +11,6 @@ import (
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/onnx"
 	"github.com/ccface/ccface/engine/train"
-	"github.com/ccface/ccface/sessions"
 )
 
 // EvalSpec is what an evaluation runs on: an image folder, a RecordIO
@@ -34,7 +33,7 @@ func EvalSession(root, id string, at int64, model string, spec EvalSpec) error {
 	if model == "both" {
 		which = []string{engine.PhaseTeacher, engine.PhaseStudent}
 	}
-	sess, got, blob, err := SessionCheckpoint(root, id, at, spec.Warn)
+	sess, got, blob, err := sessionCheckpoint(root, id, at, spec.Warn)
 	if err != nil {
 		return err
 	}
@@ -100,21 +99,6 @@ func EvalONNX(path string, spec EvalSpec) error {
 	fmt.Fprintf(spec.Out, "%s (%d px, %s) on %s (%d images):\n", path, cfg.Data.HR, m.Pre, spec.Data, len(set.Pixels))
 	printEvals(spec.Out, []engine.Event{{Kind: engine.KindEval, Values: values, Message: filepath.Base(path)}})
 	return nil
-}
-
-// SessionCheckpoint opens session id under root and loads its newest good
-// checkpoint at or before step at (Latest: the newest), warning of damaged
-// ones passed over.
-func SessionCheckpoint(root, id string, at int64, warn io.Writer) (*sessions.Session, int64, []byte, error) {
-	sess, err := sessions.Open(root, id)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	got, blob, skipped, err := sess.LatestGoodCheckpoint(at)
-	for _, s := range skipped {
-		fmt.Fprintf(warn, "warning: %s\n", s)
-	}
-	return sess, got, blob, err
 }
 
 // applySets applies --set knobs to an evaluation's configuration.
