@@ -51,14 +51,9 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 // is made of, what it costs, and how ccface will feed it.
 func cmdModelInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model inspect", stderr)
-	path, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	path, err := oneArg(fs, args, "model inspect wants FILE.onnx")
+	if err != nil {
 		return err
-	}
-	if path == "" && fs.NArg() == 1 {
-		path = fs.Arg(0)
-	} else if path == "" || fs.NArg() > 0 {
-		return fmt.Errorf("model inspect wants FILE.onnx: %w", errUsage)
 	}
 	m, err := onnx.Load(path)
 	if err != nil {

@@ -46,34 +46,11 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep plan", stderr)
 	out := fs.String("out", "", "sweep folder to create (default: the spec's file name without its extension)")
-	spec, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	spec, err := oneArg(fs, args, "sweep plan wants one spec file")
+	if err != nil {
 		return err
 	}
-	if spec == "" && fs.NArg() == 1 {
-		spec = fs.Arg(0)
-	} else if spec == "" || fs.NArg() > 0 {
-		return fmt.Errorf("sweep plan wants one spec file: %w", errUsage)
-	}
 	return sweep.PlanFile(spec, *out, stdout)
-}
-
-// sweepDirArg takes the sweep folder, given before or after the flags.
-func sweepDirArg(cmd string, fs interface {
-	Parse([]string) error
-	NArg() int
-	Arg(int) string
-}, args []string) (string, error) {
-	dir, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return "", err
-	}
-	if dir == "" && fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	} else if dir == "" || fs.NArg() > 0 {
-		return "", fmt.Errorf("sweep %s wants one sweep folder (made by `ccface sweep plan`): %w", cmd, errUsage)
-	}
-	return dir, nil
 }
 
 func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
@@ -87,7 +64,7 @@ func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.SignalLead, "signal-lead", 120, "seconds before the time limit that a trial checkpoints and requeues itself")
 	fs.StringVar(&o.Binary, "ccface", "", "path of ccface on the compute nodes (default: this binary)")
 	submit := fs.Bool("submit", false, "submit the script(s) with `sbatch --parsable`")
-	dir, err := sweepDirArg("slurm", fs, args)
+	dir, err := oneArg(fs, args, "sweep slurm wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -120,7 +97,7 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Memory, "memory", "2Gi", "memory request and limit of a trial")
 	fs.IntVar(&o.GracePeriod, "grace", 120, "seconds between SIGTERM and SIGKILL, for the final checkpoint")
 	fs.StringVar(&o.Namespace, "namespace", "", "namespace (default: kubectl's current one)")
-	dir, err := sweepDirArg("k8s", fs, args)
+	dir, err := oneArg(fs, args, "sweep k8s wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -134,7 +111,7 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep status", stderr)
 	watch := fs.Duration("watch", 0, "redraw every interval until every trial has ended (polls: shared filesystems miss change events)")
-	dir, err := sweepDirArg("status", fs, args)
+	dir, err := oneArg(fs, args, "sweep status wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 func cmdSweepWatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep watch", stderr)
 	every := fs.Duration("every", tui.DefaultSweepEvery, "poll the trials' session folders (and squeue) this often")
-	dir, err := sweepDirArg("watch", fs, args)
+	dir, err := oneArg(fs, args, "sweep watch wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}

@@ -65,14 +65,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("resume", stderr)
 	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	id, err := oneArg(fs, args, "resume wants one session ID (see `ccface sessions`)")
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 {
-		return fmt.Errorf("resume wants one session ID (see `ccface sessions`): %w", errUsage)
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
@@ -90,14 +85,9 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "a name for the new session (default: the parent's name@step)")
 	var sets []string
 	fs.Func("set", "key=value: change a live knob (repeatable)", func(s string) error { sets = append(sets, s); return nil })
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	id, err := oneArg(fs, args, "fork wants one session ID (see `ccface sessions`)")
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 {
-		return fmt.Errorf("fork wants one session ID (see `ccface sessions`): %w", errUsage)
 	}
 	step, err := parseAt(*at)
 	if err != nil {
@@ -116,6 +106,22 @@ func splitLeadingArg(args []string) (string, []string) {
 		return args[0], args[1:]
 	}
 	return "", args
+}
+
+// oneArg parses args with fs and returns the one positional argument,
+// given before or after the flags; with none or several it is the usage
+// error want.
+func oneArg(fs *flag.FlagSet, args []string, want string) (string, error) {
+	arg, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return "", err
+	}
+	if arg == "" && fs.NArg() == 1 {
+		arg = fs.Arg(0)
+	} else if arg == "" || fs.NArg() > 0 {
+		return "", fmt.Errorf("%s: %w", want, errUsage)
+	}
+	return arg, nil
 }
 
 // front says how a run is shown: the TUI (with overlays drawn under the
