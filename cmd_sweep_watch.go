@@ -3,13 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sweep"
 	"github.com/ccface/ccface/tui"
 )
@@ -50,12 +47,7 @@ func sweepViewOptions(sw *sweep.Sweep, every time.Duration) tui.SweepOptions {
 			}
 			return sweepRows(list), warnings, nil
 		},
-		Events: func(id string) ([]engine.Event, error) {
-			// A live log's torn last line is the one being written: its
-			// warning says nothing here, and the next poll reads it whole.
-			events, _, err := sessions.ReadEvents(filepath.Join(sw.TrialsRoot(), id))
-			return events, err
-		},
+		Events: sw.TrialEvents,
 	}
 }
 
