@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -90,18 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sess := r.Session()
-	if lf, err := os.OpenFile(filepath.Join(sess.Dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
-		defer lf.Close()
-		logs.Add(lf)
-	} else {
-		fmt.Fprintf(stderr, "warning: no serve.log in the session: %v\n", err)
-	}
-
-	fmt.Fprintf(stdout, "session %s\n", sess.Dir)
-	srv.WriteBanner(stdout, ln.Addr(), *hostKey, created)
-	logs.Printf("serving %s on %s", sess.Dir, ln.Addr())
-
-	return r.Serve(live.ServeSpec{Screens: srv, Serve: func() error { return srv.Serve(ln, r.Hub(), sess.Dir) },
-		Log: logs.Printf, Out: stdout, Linger: *linger})
+	return r.Serve(live.ServeSpec{Screens: srv, Addr: ln.Addr(), Log: logs, Out: stdout, Warn: stderr, Linger: *linger,
+		Serve:  func() error { return srv.Serve(ln, r.Hub(), r.Session().Dir) },
+		Banner: func(w io.Writer) { srv.WriteBanner(w, ln.Addr(), *hostKey, created) }})
 }
