@@ -59,7 +59,7 @@ func (r *Run) Serve(spec ServeSpec) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- spec.Serve() }()
 
-	sig, stopSig := StopSignals()
+	sig, stopSig := stopSignals()
 	defer stopSig()
 	// stopRun stops the engine and waits for its final checkpoint; a second
 	// signal gives up waiting.

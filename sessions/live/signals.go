@@ -21,9 +21,10 @@ func KeepGoingOnBrokenPipe() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) // nobody reads: the signal is only to be caught
 }
 
-// DropAfterBrokenPipe passes writes to w until one fails with a broken pipe; from then
-// on it drops them and reports success, so output that nobody reads any
-// more never stops the caller on its way to the final checkpoint.
+// DropAfterBrokenPipe passes writes to w until one fails with a broken
+// pipe; from then on it drops them and reports success, so output that
+// nobody reads any more never stops the caller on its way to the final
+// checkpoint.
 func DropAfterBrokenPipe(w io.Writer) io.Writer { return &pipeGuard{w: w} }
 
 type pipeGuard struct {
@@ -51,10 +52,10 @@ func (g *pipeGuard) Write(p []byte) (int, error) {
 // may deliver Ctrl-C to several of a pipeline's processes at once.
 const sameRequest = time.Second
 
-// StopSignals delivers SIGINT and SIGTERM, with repeats within sameRequest
+// stopSignals delivers SIGINT and SIGTERM, with repeats within sameRequest
 // of the last one delivered dropped. stop releases the signals and closes
 // requests.
-func StopSignals() (requests <-chan os.Signal, stop func()) {
+func stopSignals() (requests <-chan os.Signal, stop func()) {
 	raw := make(chan os.Signal, 4)
 	signal.Notify(raw, os.Interrupt, syscall.SIGTERM)
 	out := make(chan os.Signal, 2)
@@ -100,7 +101,7 @@ type stopper struct {
 // stopOnSignal starts listening; call attach once the run is open, and
 // release when it has ended.
 func stopOnSignal(w io.Writer) *stopper {
-	requests, release := StopSignals()
+	requests, release := stopSignals()
 	s := &stopper{w: w, release: release}
 	go func() {
 		if _, ok := <-requests; !ok {
@@ -146,7 +147,7 @@ func (s *stopper) attach(r *Run) {
 // releases the signals.
 func SignalContext(w io.Writer) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	requests, release := StopSignals()
+	requests, release := stopSignals()
 	go func() {
 		if _, ok := <-requests; !ok {
 			return
