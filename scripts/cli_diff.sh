@@ -33,7 +33,7 @@ commands() {
   local bin=$1 out=$2 n=0 w=$2/work
   mkdir -p "$w/home"
   export HOME=$w/home # no ~/.ssh/authorized_keys, no default sessions of the user's
-  cd "$w" || return
+  cd "$w" || exit
   c() {
     n=$((n + 1))
     local f
@@ -129,7 +129,6 @@ commands() {
   kill -INT $p # within a second: the same request, so still a clean stop
   wait $p
   echo "exit $?" >>"$out/twice.out"
-  cd "$repo" || return
 }
 
 # mask: what differs between two runs of the same binary.
@@ -144,10 +143,11 @@ maskStop() {
   mask "$@" | sed -E -e 's#(step |ckpt-0*)[0-9]+#\1N#g' -e 's#^teacher  *ep.*#PROGRESS#' -e 's#(teacher step) N .*#\1 N ...#'
 }
 
+# In subshells: commands sets HOME and changes directory for ccface only.
 echo "old: $old"
-commands "$old" "$work/old" >/dev/null 2>&1
+(commands "$old" "$work/old") >/dev/null 2>&1
 echo "new: $new"
-commands "$new" "$work/new" >/dev/null 2>&1
+(commands "$new" "$work/new") >/dev/null 2>&1
 status=0
 for f in "$work"/old/*.txt; do
   b=$(basename "$f")
