@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/ccface/ccface/engine"
@@ -42,9 +40,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	methods, err := parseMethods(*methodsFlag)
+	methods, err := live.CompareMethods(*methodsFlag)
 	if err != nil {
-		return err
+		return fmt.Errorf("--methods: %w", err)
 	}
 	if *seeds < 1 || *seeds > 100 {
 		return fmt.Errorf("--seeds %d: want 1..100", *seeds)
@@ -53,47 +51,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := compareSignals(stdout)
+	ctx, stop := live.SignalContext(stdout)
 	defer stop()
 	return live.Compare(ctx, live.CompareSpec{Root: root, Base: base, Methods: methods, Seeds: *seeds,
 		Sets: f.sets, Teacher: teacherID, Out: *out, Log: stdout})
-}
-
-func parseMethods(s string) ([]string, error) {
-	var out []string
-	for _, m := range strings.Split(s, ",") {
-		m = strings.TrimSpace(m)
-		if m == "teacher" || m == "" {
-			continue // the teacher row is always there
-		}
-		ok := false
-		for _, known := range engine.Methods {
-			ok = ok || known == m
-		}
-		if !ok {
-			return nil, fmt.Errorf("--methods: unknown method %q: use %s", m, strings.Join(engine.Methods, ", "))
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-// compareSignals cancels a comparison on the first stop request (the
-// current run stops with its checkpoint; finished runs are reused by a
-// rerun) and exits at once on a second, as a headless run does.
-func compareSignals(w io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	requests, release := stopSignals()
-	go func() {
-		if _, ok := <-requests; !ok {
-			return
-		}
-		fmt.Fprintln(w, "\nstopping the current run at its next step boundary (Ctrl-C again to exit at once)...")
-		cancel()
-		if _, ok := <-requests; ok {
-			fmt.Fprintln(w, "exiting without a final checkpoint")
-			os.Exit(130)
-		}
-	}()
-	return ctx, func() { release(); cancel() }
 }

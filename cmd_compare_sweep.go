@@ -4,10 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/ccface/ccface/sessions/live"
-	"github.com/ccface/ccface/sweep"
 )
 
 // compareSweepFlags are compare's flags for tabulating a planned sweep
@@ -50,12 +48,8 @@ func (f *compareSweepFlags) run(fs *flag.FlagSet, out string, stdout io.Writer) 
 	if bad != "" {
 		return fmt.Errorf("--%s does not apply to --sweep: the sweep's plan fixed its trials (only --out and --baseline go with --sweep)", bad)
 	}
-	sw, err := sweep.Load(f.dir)
-	if err != nil {
-		return err
-	}
 	if !outSet {
-		out = filepath.Join(sw.Dir, "compare")
+		out = "" // the sweep folder's compare/
 	}
-	return live.CompareSweep(live.SweepCompareSpec{Sweep: sw, Out: out, Baseline: f.baseline, Log: stdout})
+	return live.CompareSweep(live.SweepCompareSpec{Dir: f.dir, Out: out, Baseline: f.baseline, Log: stdout})
 }

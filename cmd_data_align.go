@@ -54,16 +54,7 @@ func cmdAlign(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep.WriteSummary(stdout)
-	for i, p := range rep.Problems {
-		if i == 10 {
-			fmt.Fprintf(stdout, "  ... %d more in %s\n", len(rep.Problems)-10, align.ReportPath(pos[1]))
-			break
-		}
-		fmt.Fprintln(stdout, "  "+p)
-	}
-	fmt.Fprintf(stdout, "wrote %d crops under %s, the report %s and the contact sheet %s\n",
-		rep.Written(), pos[1], align.ReportPath(pos[1]), align.SheetPath(pos[1]))
+	rep.WriteOutcome(stdout)
 	return nil
 }
 

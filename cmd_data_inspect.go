@@ -51,15 +51,5 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return nil
 	}
-	p := datasets.DefaultDegrade()
-	img, err := rep.Sheet(*rows, *views, *zoom, *size, p, *seed)
-	if err != nil {
-		return err
-	}
-	if err := datasets.WritePNG(*out, img); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s: faces at %d px, each followed by %d degraded views (aug.r_min=%g aug.r_max=%g)\n",
-		*out, *size, *views, p.RMin, p.RMax)
-	return nil
+	return rep.WriteSheet(*out, *rows, *views, *zoom, *size, *seed, stdout)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/ccface/ccface/engine"
@@ -34,25 +33,16 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var runs []plots.Run
-	var opened []*sessions.Session
-	for _, id := range ids {
-		s, err := sessions.Open(root, id)
-		if err != nil {
-			return err
-		}
-		opened = append(opened, s)
-		events, warnings, err := sessions.ReadEvents(s.Dir)
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		runs = append(runs, plots.Run{Events: events})
+	opened, logs, warnings, err := sessions.ReadLogs(root, ids)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
-	for i, name := range runLabels(opened) {
-		runs[i].Name = name
+	if err != nil {
+		return err
+	}
+	var runs []plots.Run
+	for i, name := range sessions.RunLabels(opened) {
+		runs = append(runs, plots.Run{Name: name, Events: logs[i]})
 	}
 	dir := *out
 	if dir == "" {
@@ -69,7 +59,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report(stdout, res, dir)
+	res.WriteReport(stdout, dir)
 	return nil
 }
 
@@ -82,65 +72,6 @@ func splitPositional(args []string) ([]string, []string) {
 	return args[:i], args[i:]
 }
 
-// runLabels names the runs of a figure of several sessions by what sets
-// them apart, as a reader compares them: the knob values they started with
-// that differ between them, in the knob's own format, and the step a fork
-// started from ("margin=0.3 @1344"). A session nothing sets apart, or one
-// alone, keeps its name.
-func runLabels(ss []*sessions.Session) []string {
-	out := make([]string, len(ss))
-	values := make([]map[string]string, len(ss))
-	for i, s := range ss {
-		values[i] = engine.Values(&s.Manifest.Config)
-		out[i] = runName(s)
-	}
-	if len(ss) < 2 {
-		return out
-	}
-	for i, s := range ss {
-		var parts []string
-		for _, k := range engine.Knobs {
-			for j := range ss {
-				if !k.Same(values[i][k.Name], values[j][k.Name]) {
-					parts = append(parts, k.Name+"="+values[i][k.Name])
-					break
-				}
-			}
-		}
-		if p := s.Manifest.Parent; p != nil {
-			parts = append(parts, fmt.Sprintf("@%d", p.Step))
-		}
-		if len(parts) > 0 {
-			out[i] = strings.Join(parts, " ")
-		}
-	}
-	return out
-}
-
-// runName is a session's own name, or its ID when it has none.
-func runName(s *sessions.Session) string {
-	if s.Manifest.Name != "" {
-		return s.Manifest.Name
-	}
-	return s.Manifest.ID
-}
-
-func report(w io.Writer, res plots.Result, dir string) {
-	figures := 0
-	for _, p := range res.Written {
-		if filepath.Ext(p) != ".csv" {
-			figures++
-		}
-	}
-	fmt.Fprintf(w, "wrote %d figures with their CSVs to %s\n", figures, dir)
-	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "  skipped %s\n", s)
-	}
-	for _, s := range res.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", s)
-	}
-}
-
 // tuiExporter returns the TUI's export action: figures of this session's
 // events into its plots folder, as PNG, drawn as the charts were on screen
 // (smoothing, x axis, zoom).
@@ -150,16 +81,10 @@ func tuiExporter(sess *sessions.Session) func([]engine.Event, tui.ExportView) (s
 		if view.ByEpoch {
 			opt.XAxis = "epoch"
 		}
-		res, err := plots.Export([]plots.Run{{Name: runName(sess), Events: events}}, opt)
+		res, err := plots.Export([]plots.Run{{Name: sess.Title(), Events: events}}, opt)
 		if err != nil {
 			return "", err
 		}
-		n := 0
-		for _, p := range res.Written {
-			if filepath.Ext(p) == ".png" {
-				n++
-			}
-		}
-		return fmt.Sprintf("wrote %d figures to %s", n, sess.PlotsDir()), nil
+		return fmt.Sprintf("wrote %d figures to %s", res.Figures(), sess.PlotsDir()), nil
 	}
 }

@@ -77,7 +77,8 @@ func TestTUIExportDrawsTheScreen(t *testing.T) {
 }
 
 // Figures of several sessions name runs by what differs between them (the
-// knob values they started with, the step a fork started from), not by id.
+// knob values they started with, the step a fork started from), not by id
+// (sessions.RunLabels, tested in its package).
 func TestExportNamesRunsByWhatDiffers(t *testing.T) {
 	root := t.TempDir()
 	mk := func(sets []string, parent *sessions.ParentRef) *sessions.Session {
@@ -109,9 +110,6 @@ func TestExportNamesRunsByWhatDiffers(t *testing.T) {
 	}
 	parent := mk([]string{"margin=0.4"}, nil)
 	fork := mk([]string{"margin=0.3"}, &sessions.ParentRef{ID: parent.Manifest.ID, Step: 1344})
-	if got := runLabels([]*sessions.Session{parent, fork}); got[0] != "margin=0.4" || got[1] != "margin=0.3 @1344" {
-		t.Fatalf("labels %q, want margin=0.4 and margin=0.3 @1344", got)
-	}
 	out := filepath.Join(t.TempDir(), "figs")
 	var stdout, stderr bytes.Buffer
 	if err := cmdExport([]string{parent.Manifest.ID, fork.Manifest.ID, "--sessions", root, "--out", out, "--only", "loss"}, &stdout, &stderr); err != nil {
@@ -128,8 +126,5 @@ func TestExportNamesRunsByWhatDiffers(t *testing.T) {
 	}
 	if strings.Contains(string(data), parent.Manifest.ID) {
 		t.Error("loss.csv names a run by its id")
-	}
-	if got := runLabels([]*sessions.Session{parent}); got[0] != runName(parent) {
-		t.Errorf("a session alone is called %q, want its name %q", got[0], runName(parent))
 	}
 }

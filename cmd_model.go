@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ccface/ccface/engine/onnx"
-	"github.com/ccface/ccface/engine/train"
+	"github.com/ccface/ccface/sessions/live"
 )
 
 // cmdModel dispatches `ccface model SUBCOMMAND`.
@@ -37,60 +36,28 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 	} else if id == "" || fs.NArg() > 0 || *out == "" {
 		return fmt.Errorf("model export wants a session ID and --onnx OUT.onnx: %w", errUsage)
 	}
-	sess, got, blob, err := sessionCheckpoint(*sessionsDir, id, *at, stderr)
+	step, err := parseAt(*at)
 	if err != nil {
 		return err
 	}
-	which, err := train.ExportONNX(blob, *model, *out)
+	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
-		return fmt.Errorf("%s: %w", sess.Dir, err)
+		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: the %s of session %s at step %d\n", *out, which, sess.Manifest.ID, got)
-	return nil
+	return live.ExportModel(root, id, step, *model, *out, stdout, stderr)
 }
 
 // cmdModelInspect describes an ONNX model: what goes in and out, what it
 // is made of, what it costs, and how ccface will feed it.
 func cmdModelInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model inspect", stderr)
-	path, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	path, err := oneArg(fs, args, "model inspect wants FILE.onnx")
+	if err != nil {
 		return err
-	}
-	if path == "" && fs.NArg() == 1 {
-		path = fs.Arg(0)
-	} else if path == "" || fs.NArg() > 0 {
-		return fmt.Errorf("model inspect wants FILE.onnx: %w", errUsage)
 	}
 	m, err := onnx.Load(path)
 	if err != nil {
 		return err
 	}
-	info, err := m.Info()
-	if err != nil {
-		return err
-	}
-	dims := func(s []int) string {
-		var p []string
-		for _, d := range s {
-			if d < 0 {
-				p = append(p, "?")
-			} else {
-				p = append(p, fmt.Sprint(d))
-			}
-		}
-		return strings.Join(p, "×")
-	}
-	fmt.Fprintf(stdout, "%s (opset %d, %s)\n", path, info.Opset, info.Producer)
-	for _, in := range info.Inputs {
-		fmt.Fprintf(stdout, "  input   %-10s %s\n", in.Name, dims(in.Shape))
-	}
-	for i, o := range info.Outputs {
-		fmt.Fprintf(stdout, "  output  %-10s %s (one image at %d×%d: %s)\n", o.Name, dims(o.Shape), info.Side[0], info.Side[1], dims(info.OutputShapes[i]))
-	}
-	fmt.Fprintf(stdout, "  operators   %s\n", strings.Join(info.OpList(), ", "))
-	fmt.Fprintf(stdout, "  parameters  %d (%.2f M)\n", info.Params, float64(info.Params)/1e6)
-	fmt.Fprintf(stdout, "  multiply-adds per image at %d×%d: %.1f M\n", info.Side[0], info.Side[1], float64(info.MACs)/1e6)
-	fmt.Fprintf(stdout, "  preprocessing: %s; grey images as three equal channels\n", m.Pre)
-	return nil
+	return m.WriteInfo(stdout)
 }

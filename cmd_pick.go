@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/tui"
@@ -49,7 +47,7 @@ func pickSession(root string, stdout, stderr io.Writer) error {
 	picker := tui.NewPicker(pickerRows(root, list), tui.PickerOptions{
 		Root:      root,
 		Notes:     warnings,
-		CheckFork: func(id string, at int64, sets []string) error { return checkFork(root, id, at, sets) },
+		CheckFork: func(id string, at int64, sets []string) error { return sessions.CheckFork(root, id, at, sets) },
 	})
 	final, err := tea.NewProgram(picker, tea.WithAltScreen()).Run()
 	if err != nil {
@@ -82,51 +80,11 @@ func pickerRows(root string, list []sessions.Summary) []tui.PickerRow {
 			Phase: s.Phase, Step: s.Step, BestLRRank1: s.BestLRRank1, BestLRSize: s.BestLRSize,
 			State: s.State, Parent: s.Parent, ParentStep: s.ParentStep,
 		}
-		sess, err := sessions.Open(root, s.Dir)
-		if err != nil {
-			continue // Checkpoints stays nil: unknown
-		}
-		cps, err := sess.Checkpoints()
-		if err != nil {
-			continue
-		}
-		rows[i].Checkpoints = make([]int64, len(cps))
-		for j, c := range cps {
-			rows[i].Checkpoints[j] = c.Step
+		if sess, err := sessions.Open(root, s.Dir); err == nil {
+			rows[i].Checkpoints = sess.CheckpointSteps() // nil: unknown
 		}
 	}
 	return rows
-}
-
-// checkFork checks a fork the way sessions.Fork will make it, before the
-// picker closes: a checkpoint at or before at, and sets valid on the
-// config the session had at that checkpoint. It reads the session's log.
-func checkFork(root, id string, at int64, sets []string) error {
-	sess, err := sessions.Open(root, id)
-	if err != nil {
-		return err
-	}
-	cps, err := sess.Checkpoints()
-	if err != nil {
-		return err
-	}
-	step := int64(-1)
-	for _, c := range cps {
-		if at < 0 || c.Step <= at {
-			step = c.Step
-		}
-	}
-	if step < 0 {
-		if at < 0 {
-			return fmt.Errorf("%s has no checkpoint to fork from", id)
-		}
-		return fmt.Errorf("%s has no checkpoint at or before step %d", id, at)
-	}
-	cfg, err := sess.ConfigAt(step)
-	if err != nil {
-		return err
-	}
-	return engine.ApplySet(&cfg, sets)
 }
 
 // loadOverlays reads the recorded runs of the sessions ids for the TUI to
@@ -134,30 +92,13 @@ func checkFork(root, id string, at int64, sets []string) error {
 // a killed and resumed run is one curve. A session that cannot be read is
 // left out with a warning: an overlay is never worth refusing to train.
 func loadOverlays(root string, ids []string, warn io.Writer) []tui.Overlay {
+	runs, warnings := sessions.ReadRecorded(root, ids)
+	for _, w := range warnings {
+		fmt.Fprintf(warn, "warning: overlay %s\n", w)
+	}
 	var out []tui.Overlay
-	for _, id := range ids {
-		sess, err := sessions.Open(root, id)
-		if err == nil {
-			var events []engine.Event
-			var warnings []string
-			events, warnings, err = sessions.ReadEvents(sess.Dir)
-			for _, w := range warnings {
-				fmt.Fprintf(warn, "warning: overlay %s: %s\n", id, w)
-			}
-			if err == nil && len(events) == 0 {
-				err = errors.New("no recorded events")
-			}
-			if err == nil {
-				kept, _ := sessions.Timeline(events)
-				name := sess.Manifest.Name
-				if name == "" {
-					name = sess.Manifest.ID
-				}
-				out = append(out, tui.Overlay{Name: name, Events: kept})
-				continue
-			}
-		}
-		fmt.Fprintf(warn, "warning: overlay %s left out: %v\n", id, err)
+	for _, r := range runs {
+		out = append(out, tui.Overlay{Name: r.Title, Events: r.Events})
 	}
 	return out
 }

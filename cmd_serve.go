@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/ccface/ccface/engine"
@@ -65,11 +61,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !set["authorized-keys"] {
-		if home, err := os.UserHomeDir(); err == nil {
-			if p := filepath.Join(home, ".ssh", "authorized_keys"); fileExists(p) {
-				*opKeys = p
-			}
-		}
+		*opKeys = serve.DefaultOperatorKeys()
 	}
 	if *hostKey == "" {
 		*hostKey = filepath.Join(root, "ssh_host_ed25519")
@@ -80,7 +72,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logs := &logSink{ws: []io.Writer{stderr}}
+	logs := serve.NewLog(stderr)
 	srv, err := serve.New(serve.Config{HostKey: signer, OperatorKeys: *opKeys, ViewerKeys: *viewerKeys,
 		MaxClients: *maxClients, IdleTimeout: *idle, Redraw: *redraw, Log: logs})
 	if err != nil {
@@ -97,150 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sess := r.Session()
-	if lf, err := os.OpenFile(filepath.Join(sess.Dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
-		defer lf.Close()
-		logs.add(lf)
-	} else {
-		fmt.Fprintf(stderr, "warning: no serve.log in the session: %v\n", err)
-	}
-
-	nOps, nViewers := srv.Keys()
-	verb := "using"
-	if created {
-		verb = "created"
-	}
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "<this host>"
-	}
-	fmt.Fprintf(stdout, "session %s\n", sess.Dir)
-	fmt.Fprintf(stdout, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", ln.Addr(), nOps, orNone(*opKeys), nViewers, orNone(*viewerKeys))
-	fmt.Fprintf(stdout, "host key %s (%s %s)\n", srv.Fingerprint(), verb, *hostKey)
-	fmt.Fprintf(stdout, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
-	logs.printf("serving %s on %s", sess.Dir, ln.Addr())
-
-	// Progress lines like --headless, and the end of the run, from our own
-	// subscription.
-	var last engine.Event
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended)
-		p := live.NewPrinter(stdout, 10*time.Second)
-		p.Continues(r.Prior())
-		_ = r.Watch(func(ev engine.Event) { // a failure is read from last below
-			p.Event(ev)
-			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
-				last = ev
-			}
-		})
-		p.Summary()
-	}()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln, r.Hub(), sess.Dir) }()
-
-	sig, stopSig := stopSignals()
-	defer stopSig()
-	// stopRun stops the engine and waits for its final checkpoint; a second
-	// signal gives up waiting.
-	stopRun := func(by, notice string) error {
-		srv.Notify(notice, true)
-		r.Stop(by)
-		select {
-		case <-ended:
-			return nil
-		case s := <-sig:
-			srv.Close()
-			return fmt.Errorf("%s again: exiting without waiting for the final checkpoint; session %s", s, sess.Dir)
-		}
-	}
-	var failure error
-	select {
-	case s := <-sig:
-		logs.printf("%s: stopping the run at the next step (final checkpoint)", s)
-		fmt.Fprintf(stdout, "\n%s: stopping at the next step boundary, then closing the server (%s again exits at once)...\n", s, s)
-		if err := stopRun("server ("+s.String()+")", "the server is shutting down: stopping the run at the next step (final checkpoint)…"); err != nil {
-			return err
-		}
-	case err := <-serveErr:
-		failure = fmt.Errorf("serve: %w", err)
-		logs.printf("%v: stopping the run", failure)
-		if err := stopRun("server (error)", "the server failed: stopping the run"); err != nil {
-			return err
-		}
-	case <-ended:
-		if *linger > 0 {
-			srv.Notify(fmt.Sprintf("the run has ended; this server closes in %s (q detaches)", *linger), false)
-			fmt.Fprintf(stdout, "the run has ended; serving its final screen for %s (Ctrl-C closes now)\n", *linger)
-			select {
-			case <-time.After(*linger):
-			case <-sig:
-			}
-		}
-	}
-	<-ended
-	farewell := fmt.Sprintf("the server has closed: the run %s; session %s", runEnd(last), sess.Manifest.ID)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx, farewell); err != nil && !errors.Is(err, net.ErrClosed) {
-		logs.printf("shutdown: %v", err)
-	}
-	logs.printf("closed: %s", farewell)
-	if err := r.Finish(); err != nil && failure == nil {
-		failure = err
-	}
-	fmt.Fprintf(stdout, "session: %s\n", sess.Dir)
-	if failure == nil && last.Kind == engine.KindFailed {
-		failure = errors.New(last.Message)
-	}
-	return failure
-}
-
-// runEnd says how the run ended, for the clients' farewell.
-func runEnd(ev engine.Event) string {
-	switch ev.Kind {
-	case engine.KindFailed:
-		return fmt.Sprintf("failed at step %d", ev.Step)
-	case engine.KindDone:
-		return fmt.Sprintf("ended at step %d (%s)", ev.Step, ev.Message)
-	}
-	return "ended"
-}
-
-func orNone(path string) string {
-	if path == "" {
-		return "none"
-	}
-	return path
-}
-
-func fileExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.IsDir()
-}
-
-// logSink is the server log: the terminal, then also the session's
-// serve.log once the session exists.
-type logSink struct {
-	mu sync.Mutex
-	ws []io.Writer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, w := range l.ws {
-		_, _ = w.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *logSink) add(w io.Writer) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ws = append(l.ws, w)
-}
-
-func (l *logSink) printf(format string, args ...any) {
-	fmt.Fprintf(l, "%s %s\n", time.Now().Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
+	return r.Serve(live.ServeSpec{Screens: srv, Addr: ln.Addr(), Log: logs, Out: stdout, Warn: stderr, Linger: *linger,
+		Serve:  func() error { return srv.Serve(ln, r.Hub(), r.Session().Dir) },
+		Banner: func(w io.Writer) { srv.WriteBanner(w, ln.Addr(), *hostKey, created) }})
 }

@@ -1,20 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
-	"syscall"
-	"time"
 
-	"github.com/ccface/ccface/sessions"
-	"github.com/ccface/ccface/sessions/live"
 	"github.com/ccface/ccface/sweep"
 )
 
@@ -57,63 +46,11 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 func cmdSweepPlan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep plan", stderr)
 	out := fs.String("out", "", "sweep folder to create (default: the spec's file name without its extension)")
-	spec, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return err
-	}
-	if spec == "" && fs.NArg() == 1 {
-		spec = fs.Arg(0)
-	} else if spec == "" || fs.NArg() > 0 {
-		return fmt.Errorf("sweep plan wants one spec file: %w", errUsage)
-	}
-	text, err := os.ReadFile(spec)
-	if err != nil {
-		return fmt.Errorf("sweep spec: %w", err)
-	}
-	s, err := sweep.ParseSpec(spec, text)
+	spec, err := oneArg(fs, args, "sweep plan wants one spec file")
 	if err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = strings.TrimSuffix(spec, filepath.Ext(spec))
-	}
-	sw, err := s.Sweep(dir)
-	if err != nil {
-		return fmt.Errorf("%s: %w", spec, err)
-	}
-	planned, err := sw.Write(text)
-	if err != nil {
-		return err
-	}
-	if !planned {
-		fmt.Fprintf(stdout, "%s already holds this plan (%d trials); nothing changed\n", sw.Dir, len(sw.Trials))
-		return nil
-	}
-	fmt.Fprintf(stdout, "planned %d trials into %s (%s):\n", len(sw.Trials), sw.Dir, sweep.TrialsFile)
-	for _, t := range sw.Trials {
-		fmt.Fprintf(stdout, "  %d  %s\n", t.Index, t.Name())
-	}
-	fmt.Fprintf(stdout, "run one with `ccface train --headless --sweep %s --index 0`, or see `ccface sweep slurm|k8s %s`\n", dir, dir)
-	return nil
-}
-
-// sweepDirArg takes the sweep folder, given before or after the flags.
-func sweepDirArg(cmd string, fs interface {
-	Parse([]string) error
-	NArg() int
-	Arg(int) string
-}, args []string) (string, error) {
-	dir, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return "", err
-	}
-	if dir == "" && fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	} else if dir == "" || fs.NArg() > 0 {
-		return "", fmt.Errorf("sweep %s wants one sweep folder (made by `ccface sweep plan`): %w", cmd, errUsage)
-	}
-	return dir, nil
+	return sweep.PlanFile(spec, *out, stdout)
 }
 
 func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
@@ -127,7 +64,7 @@ func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.SignalLead, "signal-lead", 120, "seconds before the time limit that a trial checkpoints and requeues itself")
 	fs.StringVar(&o.Binary, "ccface", "", "path of ccface on the compute nodes (default: this binary)")
 	submit := fs.Bool("submit", false, "submit the script(s) with `sbatch --parsable`")
-	dir, err := sweepDirArg("slurm", fs, args)
+	dir, err := oneArg(fs, args, "sweep slurm wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -135,53 +72,15 @@ func cmdSweepSlurm(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Binary == "" {
-		if o.Binary, err = os.Executable(); err != nil {
-			return fmt.Errorf("find this binary's path: %w; pass --ccface PATH", err)
-		}
-	}
-	if o.MaxArraySize == 0 {
-		o.MaxArraySize = sweep.DefaultMaxArraySize
-		if out, err := exec.Command("scontrol", "show", "config").Output(); err == nil {
-			if n, ok := sweep.ParseMaxArraySize(string(out)); ok {
-				o.MaxArraySize = n
-			}
-		}
-	}
-	scripts, err := sw.SlurmScripts(o)
+	scripts, err := sw.WriteSlurmScripts(o, stdout)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.SlurmDir), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", sweep.SlurmDir, err)
-	}
-	for _, s := range scripts {
-		if err := sessions.WriteFileAtomic(s.Path, []byte(s.Text), 0o755); err != nil {
-			return fmt.Errorf("write sbatch script: %w", err)
-		}
-		fmt.Fprintf(stdout, "wrote %s: trials %d..%d\n", s.Path, s.Offset, s.Offset+s.Count-1)
 	}
 	if !*submit {
 		fmt.Fprintf(stdout, "submit with `sbatch %s` (or rerun with --submit); watch with `ccface sweep status %s`\n", scripts[0].Path, dir)
 		return nil
 	}
-	for _, s := range scripts {
-		cmd := exec.Command("sbatch", "--parsable", s.Path)
-		cmd.Stderr = stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("sbatch %s: %w", s.Path, err)
-		}
-		id, err := sweep.ParseSbatchParsable(string(out))
-		if err != nil {
-			return err
-		}
-		if err := sw.RecordSlurmJob(sweep.SlurmJob{ID: id, Offset: s.Offset}); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "submitted job %s: trials %d..%d\n", id, s.Offset, s.Offset+s.Count-1)
-	}
-	return nil
+	return sw.SubmitSlurm(scripts, stdout, stderr)
 }
 
 func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
@@ -198,7 +97,7 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Memory, "memory", "2Gi", "memory request and limit of a trial")
 	fs.IntVar(&o.GracePeriod, "grace", 120, "seconds between SIGTERM and SIGKILL, for the final checkpoint")
 	fs.StringVar(&o.Namespace, "namespace", "", "namespace (default: kubectl's current one)")
-	dir, err := sweepDirArg("k8s", fs, args)
+	dir, err := oneArg(fs, args, "sweep k8s wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -206,36 +105,13 @@ func cmdSweepK8s(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	claim, job, err := sw.K8sManifest(o)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(sw.Dir, sweep.K8sDir), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", sweep.K8sDir, err)
-	}
-	claimPath, jobPath := filepath.Join(sw.Dir, sweep.K8sDir, "pvc.yaml"), filepath.Join(sw.Dir, sweep.K8sDir, "job.yaml")
-	for path, text := range map[string]string{claimPath: claim, jobPath: job} {
-		if text == "" {
-			continue
-		}
-		if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
-			return fmt.Errorf("write manifest: %w", err)
-		}
-	}
-	fmt.Fprintf(stdout, "wrote %s: an Indexed Job of %d trials, %d at once\n", jobPath, len(sw.Trials), o.Parallelism)
-	if claim != "" {
-		fmt.Fprintf(stdout, "1. `kubectl apply -f %s` (the claim %s)\n2. copy %s onto it (mounted at %s in the pods)\n3. `kubectl apply -f %s`\n",
-			claimPath, o.PVC, sw.Dir, o.MountPath, jobPath)
-	} else {
-		fmt.Fprintf(stdout, "copy %s onto claim %s (mounted at %s in the pods), then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, jobPath)
-	}
-	return nil
+	return sw.WriteK8s(o, stdout)
 }
 
 func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep status", stderr)
 	watch := fs.Duration("watch", 0, "redraw every interval until every trial has ended (polls: shared filesystems miss change events)")
-	dir, err := sweepDirArg("status", fs, args)
+	dir, err := oneArg(fs, args, "sweep status wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -246,84 +122,5 @@ func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
 	if *watch < 0 {
 		return fmt.Errorf("--watch %s: want a positive interval", *watch)
 	}
-	for {
-		list, warnings, err := sw.Status(slurmQueue(sw))
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		if *watch > 0 {
-			fmt.Fprintf(stdout, "\x1b[H\x1b[2J%s  (every %s, Ctrl-C to leave)\n", time.Now().Format(time.TimeOnly), *watch)
-		}
-		fmt.Fprint(stdout, sweep.FormatStatus(list))
-		if *watch == 0 || allEnded(list) {
-			return nil
-		}
-		time.Sleep(*watch)
-	}
-}
-
-func allEnded(list []sweep.TrialStatus) bool {
-	for _, s := range list {
-		if s.State != sweep.StateFinished && s.State != sweep.StateFailed {
-			return false
-		}
-	}
-	return true
-}
-
-// slurmQueue asks squeue about the sweep's submitted arrays; nil without
-// Slurm or without submitted jobs.
-func slurmQueue(sw *sweep.Sweep) map[int]string {
-	jobs, err := sw.SlurmJobs()
-	if err != nil || len(jobs) == 0 {
-		return nil
-	}
-	ids := make([]string, len(jobs))
-	for i, j := range jobs {
-		ids[i] = j.ID
-	}
-	out, err := exec.Command("squeue", "-h", "-r", "-o", "%i %T", "-j", strings.Join(ids, ",")).Output()
-	if err != nil {
-		return nil
-	}
-	return sweep.ParseSqueue(string(out), jobs)
-}
-
-// runSweepTrial is `train --headless --sweep DIR`: one trial, headless,
-// with Katib metric lines. Slurm sends USR1 (--signal=B:USR1@N) before the
-// time limit: the trial then stops with a checkpoint and requeues its own
-// task, whose next attempt resumes it. SIGTERM (the limit itself, scancel,
-// a Kubernetes eviction) stops with a checkpoint and exits, as in any
-// headless run.
-func runSweepTrial(dir, indexFlag string, stdout io.Writer) error {
-	// Caught from the start: USR1's default action would kill the task
-	// while it loads data, before there is a run to checkpoint.
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	stop := stopOnSignal(stdout) // SIGTERM while the trial loads data still stops it cleanly
-	defer stop.release()
-	r, err := live.OpenTrial(dir, indexFlag, os.Getenv, stdout)
-	if err != nil || r == nil {
-		return err
-	}
-	var requeue atomic.Bool
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-usr1:
-			requeue.Store(true)
-			fmt.Fprintln(stdout, "USR1: the time limit is near; checkpointing, then requeueing this task")
-			r.Stop("USR1 before the time limit")
-		case <-ctx.Done():
-		}
-	}()
-	if err := showWith(r, front{headless: true, katib: true}, stop, stdout); err != nil || !requeue.Load() {
-		return err
-	}
-	return live.RequeueSlurmTask(os.Getenv, stdout)
+	return sw.PrintStatus(stdout, stderr, *watch)
 }

@@ -3,13 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ccface/ccface/engine"
-	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sweep"
 	"github.com/ccface/ccface/tui"
 )
@@ -21,7 +18,7 @@ import (
 func cmdSweepWatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep watch", stderr)
 	every := fs.Duration("every", tui.DefaultSweepEvery, "poll the trials' session folders (and squeue) this often")
-	dir, err := sweepDirArg("watch", fs, args)
+	dir, err := oneArg(fs, args, "sweep watch wants one sweep folder (made by `ccface sweep plan`)")
 	if err != nil {
 		return err
 	}
@@ -44,18 +41,13 @@ func sweepViewOptions(sw *sweep.Sweep, every time.Duration) tui.SweepOptions {
 		Dir:   sw.Dir,
 		Every: every,
 		Poll: func() ([]tui.SweepRow, []string, error) {
-			list, warnings, err := sw.Status(slurmQueue(sw))
+			list, warnings, err := sw.Status(sw.SlurmQueue())
 			if err != nil {
 				return nil, warnings, err
 			}
 			return sweepRows(list), warnings, nil
 		},
-		Events: func(id string) ([]engine.Event, error) {
-			// A live log's torn last line is the one being written: its
-			// warning says nothing here, and the next poll reads it whole.
-			events, _, err := sessions.ReadEvents(filepath.Join(sw.TrialsRoot(), id))
-			return events, err
-		},
+		Events: sw.TrialEvents,
 	}
 }
 

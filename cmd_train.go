@@ -5,8 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strconv"
+	"os"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -45,7 +44,7 @@ func cmdTrain(args []string, sub bool, stdout, stderr io.Writer) error {
 		if other != "" {
 			return fmt.Errorf("--%s does not apply with --sweep: the sweep's plan fixes its trials (edit the spec and plan again)", other)
 		}
-		return runSweepTrial(*sweepDir, *index, stdout)
+		return live.RunTrial(*sweepDir, *index, os.Getenv, stdout)
 	}
 	if *index != "" {
 		return errors.New("--index picks a trial of a sweep: add --sweep DIR")
@@ -66,14 +65,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("resume", stderr)
 	sessionsDir := fs.String("sessions", "", "sessions directory (default: ccface/sessions in your data directory)")
 	headless := fs.Bool("headless", false, "print progress lines instead of opening the TUI")
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	id, err := oneArg(fs, args, "resume wants one session ID (see `ccface sessions`)")
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 {
-		return fmt.Errorf("resume wants one session ID (see `ccface sessions`): %w", errUsage)
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
@@ -91,22 +85,13 @@ func cmdFork(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "a name for the new session (default: the parent's name@step)")
 	var sets []string
 	fs.Func("set", "key=value: change a live knob (repeatable)", func(s string) error { sets = append(sets, s); return nil })
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	id, err := oneArg(fs, args, "fork wants one session ID (see `ccface sessions`)")
+	if err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 {
-		return fmt.Errorf("fork wants one session ID (see `ccface sessions`): %w", errUsage)
-	}
-	step := int64(live.Latest)
-	if *at != "latest" {
-		n, err := strconv.ParseInt(*at, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("--at %q: want a step number or latest", *at)
-		}
-		step = n
+	step, err := parseAt(*at)
+	if err != nil {
+		return err
 	}
 	root, err := sessionsRoot(*sessionsDir)
 	if err != nil {
@@ -123,6 +108,22 @@ func splitLeadingArg(args []string) (string, []string) {
 	return "", args
 }
 
+// oneArg parses args with fs and returns the one positional argument,
+// given before or after the flags; with none or several it is the usage
+// error want.
+func oneArg(fs *flag.FlagSet, args []string, want string) (string, error) {
+	arg, rest := splitLeadingArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return "", err
+	}
+	if arg == "" && fs.NArg() == 1 {
+		arg = fs.Arg(0)
+	} else if arg == "" || fs.NArg() > 0 {
+		return "", fmt.Errorf("%s: %w", want, errUsage)
+	}
+	return arg, nil
+}
+
 // front says how a run is shown: the TUI (with overlays drawn under the
 // live curves) or headless progress lines (with Katib metric lines).
 type front struct {
@@ -131,78 +132,25 @@ type front struct {
 }
 
 // openAndShow opens the run spec describes and shows it until it ends.
-// Headless, stop signals are taken from before the run opens, so none
-// falls between its start and the front end.
 func openAndShow(spec live.Spec, fe front, w io.Writer) error {
-	var stop *stopper
 	if fe.headless {
-		stop = stopOnSignal(w)
-		defer stop.release()
+		return live.RunHeadless(spec, fe.katib)
 	}
 	r, err := live.Open(spec)
 	if err != nil {
 		return err
 	}
-	return showWith(r, fe, stop, w)
-}
-
-// showWith is show with the stopper of a headless run already listening.
-func showWith(r *live.Run, fe front, stop *stopper, w io.Writer) error {
-	if !fe.headless {
-		return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
-	}
-	stop.attach(r)
-	return r.Drive(func(r *live.Run) error { return showHeadless(r, fe.katib, w) })
+	return r.Drive(func(r *live.Run) error { return showTUI(r, fe.overlays, w) })
 }
 
 // showTUI drives the run from the terminal UI; logs go to the session.
-// Once the TUI closes it says how to continue the run.
 func showTUI(r *live.Run, overlays []tui.Overlay, w io.Writer) error {
 	sess := r.Session()
-	view, cancel := r.Hub().Subscribe()
-	defer cancel()
-	model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
-	if _, err := tea.NewProgram(model, tea.WithAltScreen()).Run(); err != nil {
-		r.Stop("tui error")
+	return r.Screen(w, func(view engine.Trainer) error {
+		model := tui.New(view, tui.Options{SessionPath: sess.Dir, By: "local", Export: tuiExporter(sess), Overlays: overlays})
+		_, err := tea.NewProgram(model, tea.WithAltScreen()).Run()
 		return err
-	}
-	r.Stop("quit")
-	var end engine.Event
-	for batch := range view.Events() { // wait for the engine's final checkpoint and done event
-		for _, ev := range batch {
-			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
-				end = ev
-			}
-		}
-	}
-	fmt.Fprintf(w, "session: %s\n", sess.Dir)
-	if !(end.Kind == engine.KindDone && strings.HasPrefix(end.Message, "finished")) {
-		fmt.Fprintf(w, "continue it with: %s\n", resumeCommand(sess))
-	}
-	return nil
-}
-
-// resumeCommand is the command line that continues sess.
-func resumeCommand(sess *sessions.Session) string {
-	cmd := "ccface resume " + sess.Manifest.ID
-	root := filepath.Dir(sess.Dir)
-	if def, err := sessions.DefaultRoot(); err != nil || filepath.Clean(def) != root {
-		cmd += " --sessions " + root
-	}
-	return cmd
-}
-
-// showHeadless prints progress lines and tables until the run ends; with
-// katib, each evaluation also as Katib metric lines.
-func showHeadless(r *live.Run, katib bool, w io.Writer) error {
-	if katib {
-		return live.Headless(r, w, func(ev engine.Event) {
-			if ev.Kind == engine.KindEval {
-				live.KatibLines(w, ev)
-			}
-		})
-	}
-	return live.Headless(r, w)
+	})
 }
 
 // cmdSessions lists the sessions in the sessions directory.

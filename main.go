@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/ccface/ccface/sessions/live"
 )
 
 const usage = `ccface: a terminal workbench for low-resolution face recognition by distillation
@@ -61,8 +63,8 @@ Training flags (train, serve, compare, and ccface alone; fork takes --set, --ses
 `
 
 func main() {
-	keepGoingOnBrokenPipe()
-	os.Exit(run(os.Args[1:], &pipeGuard{w: os.Stdout}, &pipeGuard{w: os.Stderr}))
+	live.KeepGoingOnBrokenPipe()
+	os.Exit(run(os.Args[1:], live.DropAfterBrokenPipe(os.Stdout), live.DropAfterBrokenPipe(os.Stderr)))
 }
 
 // errUsage marks errors after which the usage text helps.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ccface/ccface/datasets"
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sessions/live"
@@ -140,19 +139,5 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if *rows < 1 || *views < 0 || *zoom < 1 || *zoom > 32 {
 		return fmt.Errorf("data preview: want -n ≥ 1, -views ≥ 0 and 1 ≤ -zoom ≤ 32")
 	}
-	data, err := live.LoadData(cfg, stdout)
-	if err != nil {
-		return err
-	}
-	tr, ok := data.Train.(*datasets.Set)
-	if !ok {
-		return fmt.Errorf("data preview reads synthetic faces and image folders; for %s use `ccface data inspect %s --out %s`", cfg.Data.Source, cfg.Data.Source, *out)
-	}
-	img := datasets.ContactSheet(tr, *rows, *views, *zoom, cfg.Hyper.Aug, cfg.Seed)
-	if err := datasets.WritePNG(*out, img); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s: %d faces of %s (%d identities), each HR then %d degraded views (aug.r_min=%g aug.r_max=%g)\n",
-		*out, *rows, tr.Name, tr.NumIDs(), *views, cfg.Hyper.Aug.RMin, cfg.Hyper.Aug.RMax)
-	return nil
+	return live.PreviewData(cfg, *out, *rows, *views, *zoom, stdout)
 }

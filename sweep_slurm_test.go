@@ -115,7 +115,7 @@ func TestSweepOnSlurm(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		return allEnded(list)
+		return sweep.AllEnded(list)
 	})
 	list, _, _ := sw.Status(nil)
 	for _, s := range list {

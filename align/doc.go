@@ -9,7 +9,8 @@
 // NMS; Detector), the least-squares similarity and the template
 // (EstimateSimilarity, Template), the resampling warp (Warp), the batch
 // alignment of a folder, .rec or image into an identity folder with its
-// report and contact sheet (Run, behind `ccface data align`), and the
+// report and contact sheet (Run, behind `ccface data align`, and what the
+// command prints when done: Report.WriteOutcome), and the
 // cache of aligned copies that data.align reads through (Cached).
 //
 // Each image's problems (unreadable, no face, several faces) are its

@@ -418,6 +418,21 @@ func (r *Report) WriteSummary(w io.Writer) {
 		r.Elapsed.Seconds(), msPer(r.Elapsed, r.Total), r.Workers, msPer(r.Elapsed, r.Total)*float64(r.Workers))
 }
 
+// WriteOutcome is what `ccface data align` says when done: the summary,
+// the first problems, and where the crops, report and sheet are.
+func (r *Report) WriteOutcome(w io.Writer) {
+	r.WriteSummary(w)
+	for i, p := range r.Problems {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... %d more in %s\n", len(r.Problems)-10, ReportPath(r.Out))
+			break
+		}
+		fmt.Fprintln(w, "  "+p)
+	}
+	fmt.Fprintf(w, "wrote %d crops under %s, the report %s and the contact sheet %s\n",
+		r.Written(), r.Out, ReportPath(r.Out), SheetPath(r.Out))
+}
+
 // ReportPath and SheetPath are where Run put its report and sheet.
 func ReportPath(out string) string { return filepath.Join(out, reportName) }
 func SheetPath(out string) string  { return filepath.Join(out, sheetName) }

@@ -27,7 +27,8 @@
 //   - Evaluation sets as their files define them (OpenEval): insightface
 //     verification pickles (.bin), LFW pairs.txt over an image folder, the
 //     TinyFace test layout, besides folders and .rec files.
-//   - Inspect: what `ccface data inspect` reports on any of these.
+//   - Inspect: what `ccface data inspect` reports on any of these, and its
+//     contact sheet (Report.WriteSheet).
 //
 // # Bad data
 //

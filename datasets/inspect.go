@@ -438,6 +438,22 @@ func topCounts(m map[string]int, n int) string {
 	return strings.Join(parts, ", ")
 }
 
+// WriteSheet writes Sheet, made with DefaultDegrade, to the PNG path and
+// says so on w.
+func (r *Report) WriteSheet(path string, rows, views, zoom, size int, seed int64, w io.Writer) error {
+	p := DefaultDegrade()
+	img, err := r.Sheet(rows, views, zoom, size, p, seed)
+	if err != nil {
+		return err
+	}
+	if err := WritePNG(path, img); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s: faces at %d px, each followed by %d degraded views (aug.r_min=%g aug.r_max=%g)\n",
+		path, size, views, p.RMin, p.RMax)
+	return nil
+}
+
 // Sheet renders a contact sheet of up to rows readable faces, each at size
 // px, followed by views degraded views made with p (ContactSheet). Faces
 // are captioned with their identity, or their entry when they have none.

@@ -7,7 +7,8 @@
 // of the figures (gonum/plot, the Okabe-Ito colour-blind-safe palette,
 // sizes readable at one paper column) and the files an export writes: <figure>.<png|svg|pdf>, <figure>.csv with
 // exactly the plotted points and, for figures over training time,
-// <figure>.raw.csv with every unsmoothed point.
+// <figure>.raw.csv with every unsmoothed point; Result says what an
+// export wrote, skipped and warned of (WriteReport).
 //
 // It takes plain data and never a live model: callers (the `ccface export`
 // command, the TUI's export key, tests) read events from a session and pass

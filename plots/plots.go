@@ -3,6 +3,7 @@ package plots
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -52,6 +53,29 @@ type Result struct {
 	Written  []string // paths of every file written, figures and CSVs
 	Skipped  []string // "figure: reason", e.g. no data
 	Warnings []string // e.g. non-finite values left out
+}
+
+// Figures counts the figures written (every file but the CSVs).
+func (r Result) Figures() int {
+	n := 0
+	for _, p := range r.Written {
+		if filepath.Ext(p) != ".csv" {
+			n++
+		}
+	}
+	return n
+}
+
+// WriteReport says on w what an export into dir wrote, skipped and warned
+// of.
+func (r Result) WriteReport(w io.Writer, dir string) {
+	fmt.Fprintf(w, "wrote %d figures with their CSVs to %s\n", r.Figures(), dir)
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "  skipped %s\n", s)
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", s)
+	}
 }
 
 // Defaults of Options.

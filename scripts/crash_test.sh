@@ -21,7 +21,10 @@ for i in $(seq 1 "$kills"); do
   wait $pid 2>/dev/null || true
   id=$(ls "$root" | head -1)
   "$work/ccface" sessions --sessions "$root" | grep -q "$id" || { echo "kill $i: session does not list"; exit 1; }
-  "$work/ccface" resume "$id" --headless --sessions "$root" >"$work/run.log" 2>&1 &
+  # Emptied before the start: a background child's own `>` may truncate
+  # the log after the wait below has read the previous run's "resuming".
+  : >"$work/run.log"
+  "$work/ccface" resume "$id" --headless --sessions "$root" >>"$work/run.log" 2>&1 &
   pid=$!
   # Up to a minute: on a busy machine loading the data alone can take
   # more than the 10 s this once allowed (the flaky failures).

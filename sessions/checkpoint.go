@@ -113,6 +113,20 @@ func (s *Session) Checkpoints() ([]CheckpointInfo, error) {
 	return listCheckpoints(s.Dir)
 }
 
+// CheckpointSteps lists the steps of the session's checkpoints, oldest
+// first; nil when they cannot be listed.
+func (s *Session) CheckpointSteps() []int64 {
+	cps, err := s.Checkpoints()
+	if err != nil {
+		return nil
+	}
+	steps := make([]int64, len(cps))
+	for i, c := range cps {
+		steps[i] = c.Step
+	}
+	return steps
+}
+
 func listCheckpoints(dir string) ([]CheckpointInfo, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -10,11 +10,17 @@
 //	                     length, SHA-256) followed by the engine's opaque blob
 //	    lock             flock(2) target; holds the owner's pid, host and start
 //	    ccface.log       the run's text log (the TUI owns stdout)
+//	    serve.log        the SSH server's log, when the run was served
 //	    plots/           exported figures
 //
 // IDs look like 20261127-101502-a3f9: the UTC creation time, so IDs sort by
 // age on any machine, and 4 random hex digits. Commands accept any unique
 // prefix of an ID.
+//
+// It also reads sessions for the views that show them: RunLabels and Title
+// (what names a run in a figure or overlay), ReadRecorded (the timelines
+// the TUI draws under a live run), ReadLogs (the logs a figure overlays)
+// and CheckFork (a fork checked before the picker closes).
 //
 // It takes plain data (configs, events, byte blobs) and never a live model:
 // it imports only the engine contract package.

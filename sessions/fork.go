@@ -118,13 +118,41 @@ func Fork(root string, parent *Session, atStep int64, sets []string, name string
 // checkpointSteps lists the steps of a session's checkpoints ("4, 8, 12"),
 // for an error that asks for one of them.
 func checkpointSteps(s *Session) string {
-	cps, err := s.Checkpoints()
-	if err != nil {
-		return ""
-	}
-	steps := make([]string, len(cps))
-	for i, c := range cps {
-		steps[i] = strconv.FormatInt(c.Step, 10)
+	var steps []string
+	for _, step := range s.CheckpointSteps() {
+		steps = append(steps, strconv.FormatInt(step, 10))
 	}
 	return strings.Join(steps, ", ")
+}
+
+// CheckFork checks a fork of session id under root the way Fork will
+// make it, before it is made (the picker asks before it closes): a
+// checkpoint at or before at, and sets valid on the config the session had
+// at that checkpoint. It reads the session's log.
+func CheckFork(root, id string, at int64, sets []string) error {
+	sess, err := Open(root, id)
+	if err != nil {
+		return err
+	}
+	cps, err := sess.Checkpoints()
+	if err != nil {
+		return err
+	}
+	step := int64(-1)
+	for _, c := range cps {
+		if at < 0 || c.Step <= at {
+			step = c.Step
+		}
+	}
+	if step < 0 {
+		if at < 0 {
+			return fmt.Errorf("%s has no checkpoint to fork from", id)
+		}
+		return fmt.Errorf("%s has no checkpoint at or before step %d", id, at)
+	}
+	cfg, err := sess.ConfigAt(step)
+	if err != nil {
+		return err
+	}
+	return engine.ApplySet(&cfg, sets)
 }

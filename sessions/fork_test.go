@@ -120,3 +120,31 @@ func TestFork(t *testing.T) {
 		t.Errorf("list: %+v", sums)
 	}
 }
+
+// CheckFork refuses what Fork would refuse: no checkpoint at or before the
+// step, or a --set the config at that checkpoint rejects.
+func TestCheckFork(t *testing.T) {
+	root, s := newSession(t, "base")
+	if err := CheckFork(root, s.Manifest.ID, -1, nil); err == nil || !strings.Contains(err.Error(), "no checkpoint to fork from") {
+		t.Errorf("a session without checkpoints: %v", err)
+	}
+	unlock := mustLock(t, s)
+	for _, step := range []int64{10, 20} {
+		if _, err := s.WriteCheckpoint(step, makeBlob(step)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unlock()
+	if err := CheckFork(root, s.Manifest.ID, 5, nil); err == nil || !strings.Contains(err.Error(), "at or before step 5") {
+		t.Errorf("a step before the first checkpoint: %v", err)
+	}
+	if err := CheckFork(root, s.Manifest.ID, 15, []string{"margin=9"}); err == nil || !strings.Contains(err.Error(), "margin") {
+		t.Errorf("an out-of-range margin accepted: %v", err)
+	}
+	if err := CheckFork(root, s.Manifest.ID, -1, []string{"margin=0.3"}); err != nil {
+		t.Errorf("a valid fork refused: %v", err)
+	}
+	if err := CheckFork(root, "nosuchsession", -1, nil); err == nil {
+		t.Error("a missing session accepted")
+	}
+}

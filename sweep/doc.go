@@ -16,7 +16,10 @@
 //
 // It also resolves which trial a task runs (--index, SLURM_ARRAY_TASK_ID,
 // JOB_COMPLETION_INDEX), formats Katib's StdOut metric lines and summarises
-// a sweep's progress from its session folders and squeue. It takes plain
-// data and imports only the engine contract and sessions; it never runs a
-// model or a scheduler itself.
+// a sweep's progress from its session folders and squeue. The `ccface
+// sweep` subcommands are its functions (PlanFile, WriteSlurmScripts and
+// SubmitSlurm, WriteK8s, PrintStatus): it asks Slurm's own clients (sbatch,
+// scontrol, squeue) but is no scheduler itself. It takes plain data and
+// imports only the engine contract and sessions; it never runs a model
+// (running a trial is sessions/live's RunTrial).
 package sweep

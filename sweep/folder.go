@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -233,4 +234,39 @@ func readTrials(path string) ([]Trial, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return trials, nil
+}
+
+// PlanFile plans the sweep of the spec file at specPath into dir (default:
+// the spec's path without its extension) and lists its trials on w; a
+// folder that already holds this plan is left as it is.
+func PlanFile(specPath, dir string, w io.Writer) error {
+	text, err := os.ReadFile(specPath)
+	if err != nil {
+		return fmt.Errorf("sweep spec: %w", err)
+	}
+	s, err := ParseSpec(specPath, text)
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		dir = strings.TrimSuffix(specPath, filepath.Ext(specPath))
+	}
+	sw, err := s.Sweep(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", specPath, err)
+	}
+	planned, err := sw.Write(text)
+	if err != nil {
+		return err
+	}
+	if !planned {
+		fmt.Fprintf(w, "%s already holds this plan (%d trials); nothing changed\n", sw.Dir, len(sw.Trials))
+		return nil
+	}
+	fmt.Fprintf(w, "planned %d trials into %s (%s):\n", len(sw.Trials), sw.Dir, TrialsFile)
+	for _, t := range sw.Trials {
+		fmt.Fprintf(w, "  %d  %s\n", t.Index, t.Name())
+	}
+	fmt.Fprintf(w, "run one with `ccface train --headless --sweep %s --index 0`, or see `ccface sweep slurm|k8s %s`\n", dir, dir)
+	return nil
 }

@@ -3,7 +3,12 @@ package sweep
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/ccface/ccface/sessions"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -162,4 +167,33 @@ func renderYAML(header string, doc any) (string, error) {
 		return "", fmt.Errorf("render manifest: %w", err)
 	}
 	return b.String(), nil
+}
+
+// WriteK8s writes the sweep's claim and Indexed Job (K8sManifest) into its
+// k8s folder and says on w how to start them.
+func (sw *Sweep) WriteK8s(o K8sOptions, w io.Writer) error {
+	claim, job, err := sw.K8sManifest(o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(sw.Dir, K8sDir), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", K8sDir, err)
+	}
+	claimPath, jobPath := filepath.Join(sw.Dir, K8sDir, "pvc.yaml"), filepath.Join(sw.Dir, K8sDir, "job.yaml")
+	for path, text := range map[string]string{claimPath: claim, jobPath: job} {
+		if text == "" {
+			continue
+		}
+		if err := sessions.WriteFileAtomic(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write manifest: %w", err)
+		}
+	}
+	fmt.Fprintf(w, "wrote %s: an Indexed Job of %d trials, %d at once\n", jobPath, len(sw.Trials), o.Parallelism)
+	if claim != "" {
+		fmt.Fprintf(w, "1. `kubectl apply -f %s` (the claim %s)\n2. copy %s onto it (mounted at %s in the pods)\n3. `kubectl apply -f %s`\n",
+			claimPath, o.PVC, sw.Dir, o.MountPath, jobPath)
+	} else {
+		fmt.Fprintf(w, "copy %s onto claim %s (mounted at %s in the pods), then `kubectl apply -f %s`\n", sw.Dir, o.PVC, o.MountPath, jobPath)
+	}
+	return nil
 }

@@ -3,10 +3,14 @@ package sweep
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ccface/ccface/sessions"
 )
 
 // DefaultMaxArraySize is Slurm's default MaxArraySize (array indices 0..1000).
@@ -178,4 +182,85 @@ func ParseSbatchParsable(out string) (string, error) {
 		return "", fmt.Errorf("sbatch printed %q, not a job id", strings.TrimSpace(out))
 	}
 	return id, nil
+}
+
+// clusterMaxArraySize is the MaxArraySize of the cluster `scontrol show
+// config` describes, else DefaultMaxArraySize.
+func clusterMaxArraySize() int {
+	if out, err := exec.Command("scontrol", "show", "config").Output(); err == nil {
+		if n, ok := ParseMaxArraySize(string(out)); ok {
+			return n
+		}
+	}
+	return DefaultMaxArraySize
+}
+
+// WriteSlurmScripts writes the sweep's sbatch scripts (SlurmScripts) into
+// its slurm folder and says so on w. An empty o.Binary is this program; a
+// zero o.MaxArraySize is the cluster's (clusterMaxArraySize).
+func (sw *Sweep) WriteSlurmScripts(o SlurmOptions, w io.Writer) ([]SlurmScript, error) {
+	if o.Binary == "" {
+		bin, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find this binary's path: %w; pass --ccface PATH", err)
+		}
+		o.Binary = bin
+	}
+	if o.MaxArraySize == 0 {
+		o.MaxArraySize = clusterMaxArraySize()
+	}
+	scripts, err := sw.SlurmScripts(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(sw.Dir, SlurmDir), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", SlurmDir, err)
+	}
+	for _, s := range scripts {
+		if err := sessions.WriteFileAtomic(s.Path, []byte(s.Text), 0o755); err != nil {
+			return nil, fmt.Errorf("write sbatch script: %w", err)
+		}
+		fmt.Fprintf(w, "wrote %s: trials %d..%d\n", s.Path, s.Offset, s.Offset+s.Count-1)
+	}
+	return scripts, nil
+}
+
+// SubmitSlurm submits the scripts with `sbatch --parsable` (its errors on
+// stderr) and records each job for SlurmQueue.
+func (sw *Sweep) SubmitSlurm(scripts []SlurmScript, w, stderr io.Writer) error {
+	for _, s := range scripts {
+		cmd := exec.Command("sbatch", "--parsable", s.Path)
+		cmd.Stderr = stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("sbatch %s: %w", s.Path, err)
+		}
+		id, err := ParseSbatchParsable(string(out))
+		if err != nil {
+			return err
+		}
+		if err := sw.RecordSlurmJob(SlurmJob{ID: id, Offset: s.Offset}); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "submitted job %s: trials %d..%d\n", id, s.Offset, s.Offset+s.Count-1)
+	}
+	return nil
+}
+
+// SlurmQueue asks squeue about the sweep's submitted arrays; nil without
+// Slurm or without submitted jobs.
+func (sw *Sweep) SlurmQueue() map[int]string {
+	jobs, err := sw.SlurmJobs()
+	if err != nil || len(jobs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	out, err := exec.Command("squeue", "-h", "-r", "-o", "%i %T", "-j", strings.Join(ids, ",")).Output()
+	if err != nil {
+		return nil
+	}
+	return ParseSqueue(string(out), jobs)
 }

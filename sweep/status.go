@@ -3,9 +3,11 @@ package sweep
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ccface/ccface/sessions"
 )
@@ -139,4 +141,37 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// PrintStatus prints the sweep's status table (with squeue's view of its
+// tasks) on w and its warnings on warn; with every > 0 it redraws the
+// screen that often until every trial has ended.
+func (sw *Sweep) PrintStatus(w, warn io.Writer, every time.Duration) error {
+	for {
+		list, warnings, err := sw.Status(sw.SlurmQueue())
+		if err != nil {
+			return err
+		}
+		for _, s := range warnings {
+			fmt.Fprintf(warn, "warning: %s\n", s)
+		}
+		if every > 0 {
+			fmt.Fprintf(w, "\x1b[H\x1b[2J%s  (every %s, Ctrl-C to leave)\n", time.Now().Format(time.TimeOnly), every)
+		}
+		fmt.Fprint(w, FormatStatus(list))
+		if every == 0 || AllEnded(list) {
+			return nil
+		}
+		time.Sleep(every)
+	}
+}
+
+// AllEnded reports whether every trial has finished or failed.
+func AllEnded(list []TrialStatus) bool {
+	for _, s := range list {
+		if s.State != StateFinished && s.State != StateFailed {
+			return false
+		}
+	}
+	return true
 }

@@ -55,3 +55,11 @@ func (sw *Sweep) SetAside(t Trial) (string, error) {
 	}
 	return to, nil
 }
+
+// TrialEvents reads the event log of the trial whose session is id, while
+// it may still be written: a live log's torn last line is the one being
+// written, so its warning says nothing here, and the next read has it whole.
+func (sw *Sweep) TrialEvents(id string) ([]engine.Event, error) {
+	events, _, err := sessions.ReadEvents(filepath.Join(sw.TrialsRoot(), id))
+	return events, err
+}

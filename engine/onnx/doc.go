@@ -9,8 +9,9 @@
 // the SCRFD detector, and Runner: one compiled graph for a fixed batch and
 // input size. Model.Build wires the same operators into a caller's graph
 // (the training engine's), with the backward pass of every operator when
-// the graph trains (convgrad.go, opsgrad.go), and Model.Export writes
-// trained weights back into the file's ModelProto.
+// the graph trains (convgrad.go, opsgrad.go), Model.Export writes
+// trained weights back into the file's ModelProto, and Model.Info and
+// WriteInfo describe a model for `ccface model inspect`.
 //
 // Each ONNX node becomes one custom gorgonia op whose output buffer comes
 // from a per-runner pool and goes back to it once its last reader has run,

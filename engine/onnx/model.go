@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -353,6 +354,38 @@ func (m *Model) Info() (Info, error) {
 		in.OutputShapes = append(in.OutputShapes, r.OutputShape(i))
 	}
 	return in, nil
+}
+
+// WriteInfo describes the model on w for `ccface model inspect`: what goes
+// in and out, what it is made of, what it costs, and how ccface feeds it.
+func (m *Model) WriteInfo(w io.Writer) error {
+	info, err := m.Info()
+	if err != nil {
+		return err
+	}
+	dims := func(s []int) string {
+		var p []string
+		for _, d := range s {
+			if d < 0 {
+				p = append(p, "?")
+			} else {
+				p = append(p, fmt.Sprint(d))
+			}
+		}
+		return strings.Join(p, "×")
+	}
+	fmt.Fprintf(w, "%s (opset %d, %s)\n", m.Path, info.Opset, info.Producer)
+	for _, in := range info.Inputs {
+		fmt.Fprintf(w, "  input   %-10s %s\n", in.Name, dims(in.Shape))
+	}
+	for i, o := range info.Outputs {
+		fmt.Fprintf(w, "  output  %-10s %s (one image at %d×%d: %s)\n", o.Name, dims(o.Shape), info.Side[0], info.Side[1], dims(info.OutputShapes[i]))
+	}
+	fmt.Fprintf(w, "  operators   %s\n", strings.Join(info.OpList(), ", "))
+	fmt.Fprintf(w, "  parameters  %d (%.2f M)\n", info.Params, float64(info.Params)/1e6)
+	fmt.Fprintf(w, "  multiply-adds per image at %d×%d: %.1f M\n", info.Side[0], info.Side[1], float64(info.MACs)/1e6)
+	fmt.Fprintf(w, "  preprocessing: %s; grey images as three equal channels\n", m.Pre)
+	return nil
 }
 
 // FaceSize returns the side of the square face crops a recogniser takes,

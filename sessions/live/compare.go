@@ -37,6 +37,28 @@ type CompareSpec struct {
 	Log     io.Writer // progress lines and the table
 }
 
+// CompareMethods reads a comma-separated list of methods (compare's
+// --methods) into CompareSpec.Methods, in order; "teacher" is left out,
+// since a comparison always has its teacher row.
+func CompareMethods(s string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		m = strings.TrimSpace(m)
+		if m == "teacher" || m == "" {
+			continue // the teacher row is always there
+		}
+		ok := false
+		for _, known := range engine.Methods {
+			ok = ok || known == m
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown method %q: use %s", m, strings.Join(engine.Methods, ", "))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // Compare trains (or reuses) every run of spec and tabulates their
 // evaluations. Runs are sessions with names derived from the
 // configuration, so a rerun reuses every run that finished. Cancelling ctx

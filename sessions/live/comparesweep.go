@@ -17,8 +17,8 @@ import (
 
 // SweepCompareSpec tabulates a planned sweep's trials as compare does.
 type SweepCompareSpec struct {
-	Sweep *sweep.Sweep
-	Out   string // directory for compare.md, compare.csv and compare.json
+	Dir string // the sweep folder
+	Out string // directory for compare.md, compare.csv and compare.json; "" for Dir/compare
 	// Baseline is the method the paired differences are taken against when
 	// the sweep varies the method; "" is proxyless when the sweep has it,
 	// else the first method planned.
@@ -76,7 +76,13 @@ type unfinishedTrial struct {
 // It reads session folders without locking them, so it works while the
 // sweep runs.
 func CompareSweep(spec SweepCompareSpec) error {
-	sw := spec.Sweep
+	sw, err := sweep.Load(spec.Dir)
+	if err != nil {
+		return err
+	}
+	if spec.Out == "" {
+		spec.Out = filepath.Join(sw.Dir, "compare")
+	}
 	status, warnings, err := sw.Status(nil)
 	if err != nil {
 		return err
@@ -147,7 +153,7 @@ func CompareSweep(spec SweepCompareSpec) error {
 	}
 	slices.Sort(lrSizes)
 	cols := comparisonColumns(lrSizes)
-	t := sweepTable{spec: spec, knobs: knobs, rows: rows, cols: cols, unfinished: unfinished, finished: finished, base: base}
+	t := sweepTable{spec: spec, sw: sw, knobs: knobs, rows: rows, cols: cols, unfinished: unfinished, finished: finished, base: base}
 	if slices.Contains(knobs, "method") && len(lrSizes) > 0 {
 		t.objective = engine.EvalKey(engine.LRView(lrSizes[0]), engine.ERank1)
 		if t.baseline, err = baselineOf(rows, spec.Baseline); err != nil {
@@ -189,6 +195,7 @@ func baselineOf(rows []*sweepRow, want string) (string, error) {
 
 type sweepTable struct {
 	spec       SweepCompareSpec
+	sw         *sweep.Sweep
 	knobs      []string
 	rows       []*sweepRow
 	cols       []string
@@ -298,7 +305,7 @@ func (t *sweepTable) keyCells(r *sweepRow) []string {
 }
 
 func (t *sweepTable) markdown() string {
-	sw := t.spec.Sweep
+	sw := t.sw
 	var md strings.Builder
 	fmt.Fprintf(&md, "Sweep %s (%s): %d of %d trials finished. Data %s, preset %s, model %dx%d/%d; "+
 		"percentages, mean ± std over the seeds that finished (n: finished of planned). "+
@@ -402,7 +409,7 @@ func (t *sweepTable) json() ([]byte, error) {
 		}
 		rows = append(rows, x)
 	}
-	sw := t.spec.Sweep
+	sw := t.sw
 	unfinished := t.unfinished
 	if unfinished == nil {
 		unfinished = []unfinishedTrial{} // [] rather than null: readers iterate it

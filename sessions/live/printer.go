@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -49,6 +50,57 @@ func Headless(r *Run, w io.Writer, also ...func(engine.Event)) error {
 	p.Summary()
 	fmt.Fprintf(w, "session: %s\n", r.sess.Dir)
 	return failed
+}
+
+// progressPrinter prints a run's progress lines from a goroutine of its
+// own, for a front end that shows the run elsewhere too (the SSH server
+// prints them on its terminal).
+type progressPrinter struct {
+	done chan struct{}
+	end  engine.Event // the run's KindDone or KindFailed event; read after done
+}
+
+// printProgress prints r's progress lines and final table on w, a line at
+// most every so often, until the run ends (see progressPrinter.ended).
+func (r *Run) printProgress(w io.Writer, every time.Duration) *progressPrinter {
+	pr := &progressPrinter{done: make(chan struct{})}
+	go func() {
+		defer close(pr.done)
+		p := NewPrinter(w, every)
+		p.Continues(r.Prior())
+		_ = r.Watch(func(ev engine.Event) { // a failure is read from the end event
+			p.Event(ev)
+			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+				pr.end = ev
+			}
+		})
+		p.Summary()
+	}()
+	return pr
+}
+
+// ended is closed once the run has ended and its table is printed.
+func (pr *progressPrinter) ended() <-chan struct{} { return pr.done }
+
+// outcome says how the run ended ("failed at step 12", "ended at step 40
+// (finished)"). Call it after ended.
+func (pr *progressPrinter) outcome() string {
+	switch pr.end.Kind {
+	case engine.KindFailed:
+		return fmt.Sprintf("failed at step %d", pr.end.Step)
+	case engine.KindDone:
+		return fmt.Sprintf("ended at step %d (%s)", pr.end.Step, pr.end.Message)
+	}
+	return "ended"
+}
+
+// failure is the run's failure, nil when it did not fail. Call it after
+// ended.
+func (pr *progressPrinter) failure() error {
+	if pr.end.Kind == engine.KindFailed {
+		return errors.New(pr.end.Message)
+	}
+	return nil
 }
 
 // Continues tells the printer the recorded history the run continues:

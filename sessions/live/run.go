@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/engine/train"
@@ -112,4 +115,41 @@ func (r *Run) Watch(see func(engine.Event)) error {
 		}
 	}
 	return failed
+}
+
+// Screen runs show, a front end on a subscription of its own (the TUI),
+// then stops the run ("quit", or "tui error" when show failed), waits for
+// its final checkpoint and says on w where the session is and, unless the
+// run finished, how to continue it.
+func (r *Run) Screen(w io.Writer, show func(view engine.Trainer) error) error {
+	view, cancel := r.hub.Subscribe()
+	defer cancel()
+	if err := show(view); err != nil {
+		r.Stop("tui error")
+		return err
+	}
+	r.Stop("quit")
+	var end engine.Event
+	for batch := range view.Events() { // wait for the engine's final checkpoint and done event
+		for _, ev := range batch {
+			if ev.Kind == engine.KindDone || ev.Kind == engine.KindFailed {
+				end = ev
+			}
+		}
+	}
+	fmt.Fprintf(w, "session: %s\n", r.sess.Dir)
+	if !(end.Kind == engine.KindDone && strings.HasPrefix(end.Message, "finished")) {
+		fmt.Fprintf(w, "continue it with: %s\n", resumeCommand(r.sess))
+	}
+	return nil
+}
+
+// resumeCommand is the command line that continues sess.
+func resumeCommand(sess *sessions.Session) string {
+	cmd := "ccface resume " + sess.Manifest.ID
+	root := filepath.Dir(sess.Dir)
+	if def, err := sessions.DefaultRoot(); err != nil || filepath.Clean(def) != root {
+		cmd += " --sessions " + root
+	}
+	return cmd
 }

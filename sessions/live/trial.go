@@ -1,16 +1,57 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/ccface/ccface/engine"
 	"github.com/ccface/ccface/sessions"
 	"github.com/ccface/ccface/sweep"
 )
+
+// RunTrial is `train --headless --sweep DIR`: one trial (see OpenTrial),
+// headless, with Katib metric lines. Slurm sends USR1
+// (--signal=B:USR1@N) before the time limit: the trial then stops with a
+// checkpoint and requeues its own task, whose next attempt resumes it.
+// SIGTERM (the limit itself, scancel, a Kubernetes eviction) stops with a
+// checkpoint and exits, as in any headless run.
+func RunTrial(dir, indexFlag string, getenv func(string) string, w io.Writer) error {
+	// Caught from the start: USR1's default action would kill the task
+	// while it loads data, before there is a run to checkpoint.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	stop := stopOnSignal(w) // SIGTERM while the trial loads data still stops it cleanly
+	defer stop.release()
+	r, err := OpenTrial(dir, indexFlag, getenv, w)
+	if err != nil || r == nil {
+		return err
+	}
+	var requeue atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-usr1:
+			requeue.Store(true)
+			fmt.Fprintln(w, "USR1: the time limit is near; checkpointing, then requeueing this task")
+			r.Stop("USR1 before the time limit")
+		case <-ctx.Done():
+		}
+	}()
+	if err := driveHeadless(r, stop, true, w); err != nil || !requeue.Load() {
+		return err
+	}
+	return RequeueSlurmTask(getenv, w)
+}
 
 // OpenTrial opens the run of one trial of the sweep in dir, its index
 // from indexFlag, else SLURM_ARRAY_TASK_ID, else JOB_COMPLETION_INDEX

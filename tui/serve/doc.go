@@ -3,8 +3,10 @@
 // view state, all fed by their own engine.Hub subscription.
 //
 // It owns SSH authentication and roles, the host key, the client registry
-// (limit, idle and stall timeouts, teardown) and the audit log of who did
-// what. It never imports the engine's implementation (nor gorgonia): the
+// (limit, idle and stall timeouts, teardown), the audit log of who did
+// what (Log: the terminal and, once sessions/live adds it, the session's
+// serve.log) and the start-up lines that tell the operator how to connect
+// (Server.WriteBanner). It never imports the engine's implementation (nor gorgonia): the
 // run is a Source of engine.Trainer views, so tests serve a fake engine.
 //
 // # Roles

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -201,4 +202,18 @@ func cleanName(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// DefaultOperatorKeys is ~/.ssh/authorized_keys when that file exists,
+// else "" (no operators).
+func DefaultOperatorKeys() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(home, ".ssh", "authorized_keys")
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return ""
+	}
+	return p
 }

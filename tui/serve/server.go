@@ -145,6 +145,31 @@ func (s *Server) Keys() (operators, viewers int) {
 // to confirm on first connection.
 func (s *Server) Fingerprint() string { return gossh.FingerprintSHA256(s.cfg.HostKey.PublicKey()) }
 
+// WriteBanner tells the operator at the server's terminal where it
+// listens, whom it admits, its host key (at hostKeyPath, just created or
+// not) and how to connect.
+func (s *Server) WriteBanner(w io.Writer, addr net.Addr, hostKeyPath string, created bool) {
+	nOps, nViewers := s.Keys()
+	verb := "using"
+	if created {
+		verb = "created"
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "<this host>"
+	}
+	fmt.Fprintf(w, "serving on %s: %d operator keys (%s), %d viewer keys (%s)\n", addr, nOps, orNone(s.cfg.OperatorKeys), nViewers, orNone(s.cfg.ViewerKeys))
+	fmt.Fprintf(w, "host key %s (%s %s)\n", s.Fingerprint(), verb, hostKeyPath)
+	fmt.Fprintf(w, "connect: ssh -p %s %s    (q detaches; operators stop the run with S; Ctrl-C here stops it)\n", port, host)
+}
+
+func orNone(path string) string {
+	if path == "" {
+		return "none"
+	}
+	return path
+}
+
 // Serve serves src's run, recorded in session (shown in every status
 // bar), on ln until Shutdown or Close; it then returns ssh.ErrServerClosed.
 func (s *Server) Serve(ln net.Listener, src Source, session string) error {
@@ -219,7 +244,7 @@ func (s *Server) Close() error { return s.ssh.Close() }
 func (s *Server) logf(format string, args ...any) {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	fmt.Fprintf(s.cfg.Log, "%s %s\n", time.Now().Format("2006-01-02 15:04:05"), fmt.Sprintf(format, args...))
+	writeLogLine(s.cfg.Log, format, args...)
 }
 
 // authorize admits a key found in either file. It only decides admission:

@@ -1,6 +1,7 @@
-package main
+package live
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,22 +10,23 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/ccface/ccface/sessions/live"
 )
 
-// keepGoingOnBrokenPipe makes a write to a closed pipe (`ccface … | tee log`
+// KeepGoingOnBrokenPipe makes a write to a closed pipe (`ccface … | tee log`
 // after tee died of the same Ctrl-C) fail with EPIPE instead of killing the
 // process with SIGPIPE before its final checkpoint. Notify rather than
 // Ignore: an ignored SIGPIPE would be inherited by the programs ccface runs
 // (sbatch, kubectl), which rely on its default action.
-func keepGoingOnBrokenPipe() {
+func KeepGoingOnBrokenPipe() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) // nobody reads: the signal is only to be caught
 }
 
-// pipeGuard passes writes to w until one fails with a broken pipe; from then
-// on it drops them and reports success, so output that nobody reads any
-// more never stops the caller on its way to the final checkpoint.
+// DropAfterBrokenPipe passes writes to w until one fails with a broken
+// pipe; from then on it drops them and reports success, so output that
+// nobody reads any more never stops the caller on its way to the final
+// checkpoint.
+func DropAfterBrokenPipe(w io.Writer) io.Writer { return &pipeGuard{w: w} }
+
 type pipeGuard struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -92,7 +94,7 @@ type stopper struct {
 	w       io.Writer
 	release func()
 	mu      sync.Mutex
-	run     *live.Run
+	run     *Run
 	asked   bool
 }
 
@@ -130,11 +132,32 @@ func stopOnSignal(w io.Writer) *stopper {
 
 // attach hands the opened run to the stopper, stopping it at once if a
 // signal came while it was opening.
-func (s *stopper) attach(r *live.Run) {
+func (s *stopper) attach(r *Run) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.run = r
 	if s.asked {
 		r.Stop("signal")
 	}
+}
+
+// SignalContext is cancelled on the first stop request (a comparison stops
+// its current run with its checkpoint; finished runs are reused by a
+// rerun); a second request exits at once, as in a headless run. stop
+// releases the signals.
+func SignalContext(w io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	requests, release := stopSignals()
+	go func() {
+		if _, ok := <-requests; !ok {
+			return
+		}
+		fmt.Fprintln(w, "\nstopping the current run at its next step boundary (Ctrl-C again to exit at once)...")
+		cancel()
+		if _, ok := <-requests; ok {
+			fmt.Fprintln(w, "exiting without a final checkpoint")
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { release(); cancel() }
 }
