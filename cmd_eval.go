@@ -22,14 +22,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	at := fs.String("at", "latest", "the session's checkpoint to evaluate: the newest at or before this step, or latest")
 	var sets []string
 	fs.Func("set", "key=value: a data or eval knob for this evaluation (data.grey, data.crop, eval.pairs, eval.lr_sizes, ...)", func(s string) error { sets = append(sets, s); return nil })
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	const want = "eval wants a session ID or a FILE.onnx and --data PATH"
+	id, err := oneArg(fs, args, want)
+	if err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 || *data == "" {
-		return fmt.Errorf("eval wants a session ID or a FILE.onnx and --data PATH: %w", errUsage)
+	if *data == "" {
+		return fmt.Errorf("%s: %w", want, errUsage)
 	}
 	spec := live.EvalSpec{Data: *data, Images: *images, Sets: sets, Out: stdout, Warn: stderr}
 	if strings.HasSuffix(strings.ToLower(id), ".onnx") {

@@ -27,14 +27,13 @@ func cmdModelExport(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("onnx", "", "the ONNX file to write")
 	model := fs.String("model", "student", "which model: student or teacher")
 	at := fs.String("at", "latest", "the checkpoint: the newest at or before this step, or latest")
-	id, rest := splitLeadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	const want = "model export wants a session ID and --onnx OUT.onnx"
+	id, err := oneArg(fs, args, want)
+	if err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 || *out == "" {
-		return fmt.Errorf("model export wants a session ID and --onnx OUT.onnx: %w", errUsage)
+	if *out == "" {
+		return fmt.Errorf("%s: %w", want, errUsage)
 	}
 	step, err := parseAt(*at)
 	if err != nil {

@@ -155,3 +155,20 @@ func TestQuitTUIPrintsResume(t *testing.T) {
 		t.Fatalf("ccface did not exit after q q:\n%s", tailOf(ansi.Strip(screen.String()), 2000))
 	}
 }
+
+// TestMissingRequiredFlagIsAUsageError: eval without --data and model
+// export without --onnx say what they want, wherever the ID stands.
+func TestMissingRequiredFlagIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"eval", "--sessions", dir, "ID"},
+		{"eval", "ID", "--sessions", dir},
+		{"model", "export", "--sessions", dir, "ID"},
+		{"model", "export", "ID", "--sessions", dir},
+	} {
+		code, _, errs := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errs, "wants a session ID") {
+			t.Errorf("ccface %v: exit %d, want 2 and the usage line:\n%s", args, code, errs)
+		}
+	}
+}
