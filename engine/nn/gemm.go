@@ -81,41 +81,59 @@ func (g *gemmer) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	g.packA = grow(g.packA, mcMax*kcMax)
 	g.packB = grow(g.packB, kcMax*ncMax)
 	g.tile = grow(g.tile, mr*nr)
+	direct := !tB // whole panels of an untransposed B are read in place
 	for jc := 0; jc < n; jc += ncMax {
 		nc := min(ncMax, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			packB(g.packB, tB, b, ldb, pc, kc, jc, nc, nr)
+			packB(g.packB, tB, direct, b, ldb, pc, kc, jc, nc, nr)
 			add := pc > 0 || beta != 0
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
 				packA(g.packA, tA, a, lda, ic, mc, pc, kc, mr, alpha)
-				for jr := 0; jr < nc; jr += nr {
-					bp := g.packB[jr*kc:]
-					nw := min(nr, nc-jr)
-					for ir := 0; ir < mc; ir += mr {
-						ap := g.packA[ir*kc:]
-						mh := min(mr, mc-ir)
-						off := (ic+ir)*ldc + jc + jr
-						if mh == mr && nw == nr {
-							kern.fn(kc, &ap[0], &bp[0], &c[off], ldc, add)
-							continue
-						}
-						// Ragged edge: compute the whole tile aside, then
-						// merge the part inside C.
-						kern.fn(kc, &ap[0], &bp[0], &g.tile[0], nr, false)
-						for i := 0; i < mh; i++ {
-							dst := c[off+i*ldc : off+i*ldc+nw]
-							src := g.tile[i*nr : i*nr+nw]
-							if add {
-								for j, v := range src {
-									dst[j] += v
-								}
-							} else {
-								copy(dst, src)
-							}
-						}
+				var bIn []float32
+				if direct {
+					bIn = b[pc*ldb+jc:]
+				}
+				g.block(kern, g.packA, mc, kc, bIn, ldb, nc, c[ic*ldc+jc:], ldc, add)
+			}
+		}
+	}
+}
+
+// block computes C[0:mc, 0:nc] (+)= Ap·B for one kc-deep slice: Ap is packed
+// A (mc rows in panels of mr), B's panels of nr columns are read from bIn
+// (row stride ldb) where whole and bIn is set, else from g.packB as packB
+// left them. Reading B in place saves the copy, which cost a fifth of the
+// time of the 1×1 convolutions' products.
+func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32, ldb, nc int, c []float32, ldc int, add bool) {
+	mr, nr := kern.mr, kern.nr
+	for jr := 0; jr < nc; jr += nr {
+		nw := min(nr, nc-jr)
+		bp, bs := &g.packB[jr*kc], nr
+		if bIn != nil && nw == nr {
+			bp, bs = &bIn[jr], ldb
+		}
+		for ir := 0; ir < mc; ir += mr {
+			a := &ap[ir*kc]
+			mh := min(mr, mc-ir)
+			off := ir*ldc + jr
+			if mh == mr && nw == nr {
+				kern.fn(kc, a, bp, bs, &c[off], ldc, add)
+				continue
+			}
+			// Ragged edge: compute the whole tile aside, then merge the
+			// part inside C.
+			kern.fn(kc, a, bp, bs, &g.tile[0], nr, false)
+			for i := 0; i < mh; i++ {
+				dst := c[off+i*ldc : off+i*ldc+nw]
+				src := g.tile[i*nr : i*nr+nw]
+				if add {
+					for j, v := range src {
+						dst[j] += v
 					}
+				} else {
+					copy(dst, src)
 				}
 			}
 		}
@@ -149,10 +167,14 @@ func packA(dst []float32, tA bool, a []float32, lda, ic, mc, pc, kc, mr int, alp
 
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into panels of nr columns; within a
 // panel the nr values of one k are consecutive. Columns past n are zero.
-func packB(dst []float32, tB bool, b []float32, ldb, pc, kc, jc, nc, nr int) {
+// With direct it skips the whole panels, which block reads in place.
+func packB(dst []float32, tB, direct bool, b []float32, ldb, pc, kc, jc, nc, nr int) {
 	for jr := 0; jr < nc; jr += nr {
 		p := dst[jr*kc : jr*kc+kc*nr]
 		nw := min(nr, nc-jr)
+		if direct && nw == nr {
+			continue
+		}
 		if tB {
 			if nw < nr {
 				clear(p)
@@ -208,8 +230,9 @@ func grow(s []float32, n int) []float32 {
 
 // microKernel is a pair of register-blocked kernels for one instruction set.
 //
-// fn computes an mr×nr tile C = (add ? C : 0) + Ap·Bp over k, with Ap packed
-// as k groups of mr values and Bp as k groups of nr values. nr is also the
+// fn computes an mr×nr tile C = (add ? C : 0) + Ap·B over k, with Ap packed
+// as k groups of mr values and B as k rows of nr values, ldb apart (nr for
+// a packed panel). nr is also the
 // width of the patch panels convGemm and convDot consume (convgemm.go).
 //
 // dot computes a dmr×dnr tile of A·Bᵀ for B in patch panels (convDot),
@@ -217,7 +240,7 @@ func grow(s []float32, n int) []float32 {
 type microKernel struct {
 	name     string
 	mr, nr   int
-	fn       func(k int, a, b, c *float32, ldc int, add bool)
+	fn       func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 	dmr, dnr int
 	vw       int
 	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)

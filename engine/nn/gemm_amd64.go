@@ -5,10 +5,10 @@ package nn
 import "os"
 
 //go:noescape
-func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
+func kern6x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
-func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
+func kern8x32avx512(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
 func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)

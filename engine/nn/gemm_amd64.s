@@ -6,13 +6,15 @@
 
 // Register-blocked micro-kernels of the panel GEMMs (see gemm.go).
 
-// func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
-TEXT ·kern6x16avx2(SB), NOSPLIT, $0-41
+// func kern6x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+TEXT ·kern6x16avx2(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+24(FP), R10
+	SHLQ $2, R10
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -50,11 +52,11 @@ loop:
 	VFMADD231PS Y12, Y14, Y10
 	VFMADD231PS Y13, Y14, Y11
 	ADDQ $24, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ  loop
 done:
-	MOVBQZX add+40(FP), AX
+	MOVBQZX add+48(FP), AX
 	TESTQ AX, AX
 	JZ    store
 	MOVQ DX, R9
@@ -96,13 +98,15 @@ store:
 	VZEROUPPER
 	RET
 
-// func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
-TEXT ·kern8x32avx512(SB), NOSPLIT, $0-41
+// func kern8x32avx512(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+TEXT ·kern8x32avx512(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+24(FP), R10
+	SHLQ $2, R10
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -150,11 +154,11 @@ loop:
 	VFMADD231PS Z16, Z18, Z14
 	VFMADD231PS Z17, Z18, Z15
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ  loop
 done:
-	MOVBQZX add+40(FP), AX
+	MOVBQZX add+48(FP), AX
 	TESTQ AX, AX
 	JZ    store
 	MOVQ DX, R9

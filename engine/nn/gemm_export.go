@@ -35,38 +35,12 @@ func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32) {
 	g.packB = grow(g.packB, min(gemmKC, k)*ncMax)
 	g.tile = grow(g.tile, mr*nr)
 	for i := range b {
-		out := c[i]
 		for jc := 0; jc < cols; jc += ncMax {
 			nc := min(ncMax, cols-jc)
 			for pc := 0; pc < k; pc += gemmKC {
 				kc := min(gemmKC, k-pc)
-				packB(g.packB, false, b[i], cols, pc, kc, jc, nc, nr)
-				add := pc > 0
-				for jr := 0; jr < nc; jr += nr {
-					bp := &g.packB[jr*kc]
-					nw := min(nr, nc-jr)
-					for ir := 0; ir < rows; ir += mr {
-						ap := &g.packA[mp*pc+ir*kc]
-						mh := min(mr, rows-ir)
-						off := ir*cols + jc + jr
-						if mh == mr && nw == nr {
-							kern.fn(kc, ap, bp, &out[off], cols, add)
-							continue
-						}
-						kern.fn(kc, ap, bp, &g.tile[0], nr, false)
-						for r := 0; r < mh; r++ {
-							dst := out[off+r*cols : off+r*cols+nw]
-							src := g.tile[r*nr : r*nr+nw]
-							if add {
-								for j, v := range src {
-									dst[j] += v
-								}
-							} else {
-								copy(dst, src)
-							}
-						}
-					}
-				}
+				packB(g.packB, false, true, b[i], cols, pc, kc, jc, nc, nr)
+				g.block(kern, g.packA[mp*pc:], rows, kc, b[i][pc*cols+jc:], cols, nc, c[i][jc:], cols, pc > 0)
 			}
 		}
 	}

@@ -155,3 +155,37 @@ func TestConvProductsMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestMulSharedMatchesNaive: the shared-weight product of the 1×1
+// convolutions reads whole panels of each image in place and packs the
+// ragged ones, on row strides aligned and not, over one and several
+// kc-deep slices.
+func TestMulSharedMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	// rows, cols, k
+	for _, sh := range [][3]int{{7, 49, 5}, {16, 64, 32}, {13, 196, 300}, {6, 16, 1}, {20, 2100, 24}} {
+		rows, cols, k := sh[0], sh[1], sh[2]
+		for _, kern := range kernelsUnderTest() {
+			a := rnd(rows * k)
+			var b, c, want [][]float32
+			for range 3 {
+				b = append(b, rnd(k*cols))
+				c = append(c, rnd(rows*cols)) // overwritten, not added to
+				want = append(want, make([]float32, rows*cols))
+				naiveGemm(false, false, rows, cols, k, 1, a, k, b[len(b)-1], cols, 0, want[len(want)-1], cols)
+			}
+			m := Gemm{g: gemmer{kern: kern}}
+			m.MulShared(rows, cols, k, a, b, c)
+			for i := range c {
+				closeTo(t, fmt.Sprintf("%s %v image %d", kern.name, sh, i), c[i], want[i], 1e-4*math.Sqrt(float64(k)))
+			}
+		}
+	}
+}

@@ -17,22 +17,25 @@ type asm struct{ strings.Builder }
 func (a *asm) l(format string, args ...any) { fmt.Fprintf(&a.Builder, "\t"+format+"\n", args...) }
 func (a *asm) label(s string)               { fmt.Fprintf(&a.Builder, "%s:\n", s) }
 
-// gemmKernel: C[mr×nr] = (add ? C : 0) + Σ_k a[k·mr+i]·b[k·nr+j], with
+// gemmKernel: C[mr×nr] = (add ? C : 0) + Σ_k a[k·mr+i]·b[k·ldb+j], with
 // nr = nvec vectors of the register width (reg "Y" = 8 floats, "Z" = 16).
+// B's row stride ldb is an argument so that the kernel reads a packed panel
+// (ldb = nr) or whole panels of B where they lie (ldb = B's row length).
 func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 	width := map[string]int{"Y": 32, "Z": 64}[reg]
-	nr := nvec * width / 4
 	nacc := mr * nvec
 	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nvec+j) }
 	bv := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
 	bc := fmt.Sprintf("%s%d", reg, nacc+nvec)
-	fmt.Fprintf(&a.Builder, "// func %s(k int, a, b, c *float32, ldc int, add bool)\n", name)
-	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-41\n", name)
+	fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)\n", name)
+	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-49\n", name)
 	a.l("MOVQ k+0(FP), CX")
 	a.l("MOVQ a+8(FP), SI")
 	a.l("MOVQ b+16(FP), DI")
-	a.l("MOVQ c+24(FP), DX")
-	a.l("MOVQ ldc+32(FP), R8")
+	a.l("MOVQ ldb+24(FP), R10")
+	a.l("SHLQ $2, R10")
+	a.l("MOVQ c+32(FP), DX")
+	a.l("MOVQ ldc+40(FP), R8")
 	a.l("SHLQ $2, R8")
 	for i := 0; i < nacc; i++ {
 		a.l("VXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
@@ -50,11 +53,11 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 		}
 	}
 	a.l("ADDQ $%d, SI", mr*4)
-	a.l("ADDQ $%d, DI", nr*4)
+	a.l("ADDQ R10, DI")
 	a.l("DECQ CX")
 	a.l("JNZ  loop")
 	a.label("done")
-	a.l("MOVBQZX add+40(FP), AX")
+	a.l("MOVBQZX add+48(FP), AX")
 	a.l("TESTQ AX, AX")
 	a.l("JZ    store")
 	a.l("MOVQ DX, R9")
