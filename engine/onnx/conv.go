@@ -272,6 +272,7 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 		px0[q] = (q - g.pl%s + s) % s
 		dst0[q] = q*phase + (px0[q]+g.pl)/s
 	}
+	q2 := g.pl % 2 // with s = 2, the phase of the even input columns
 	for c := 0; c < g.n*g.cin; c++ {
 		ch := c % g.cin
 		src := x[c*plane:]
@@ -283,6 +284,10 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 				continue
 			}
 			base := (py%s)*s*phase + (py/s)*wph
+			if s == 2 { // the common stride, as one vector pass
+				deinterleave2(ph[base+dst0[q2]:], ph[base+dst0[1-q2]:], row)
+				continue
+			}
 			for q := 0; q < s; q++ { // the columns of phase (px mod s) = q
 				d := ph[base+dst0[q]:]
 				for j, xx := 0, px0[q]; xx < g.w; j, xx = j+1, xx+s {
@@ -317,6 +322,16 @@ func dwTapsGo(dst, src []float32, offs []int, w []float32, bias, lo, hi float32)
 	}
 	for j, v := range dst {
 		dst[j] = min(max(v, lo), hi)
+	}
+}
+
+// deinterleave2Go is deinterleave2 in plain Go.
+func deinterleave2Go(even, odd, x []float32) {
+	for j := 0; 2*j+1 < len(x); j++ {
+		even[j], odd[j] = x[2*j], x[2*j+1]
+	}
+	if len(x)%2 == 1 {
+		even[len(x)/2] = x[len(x)-1]
 	}
 }
 

@@ -15,6 +15,23 @@ func dwTapsAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps i
 //go:noescape
 func biasClipAVX2(x *float32, n int, b, lo, hi float32)
 
+//go:noescape
+func deinterleave2AVX2(even, odd, x *float32, n int)
+
+// deinterleave2 writes x's even-indexed floats to even and its odd-indexed
+// ones to odd (a stride-2 depthwise convolution's column phases).
+func deinterleave2(even, odd, x []float32) {
+	n16 := 0
+	if useAVX2 {
+		n16 = len(x) &^ 15
+	}
+	if n16 > 0 {
+		_, _ = even[n16/2-1], odd[n16/2-1] // fail here, not in the assembly
+		deinterleave2AVX2(&even[0], &odd[0], &x[0], n16)
+	}
+	deinterleave2Go(even[n16/2:], odd[n16/2:], x[n16:])
+}
+
 // dwTaps sets dst[j] = clamp(bias + Σ_t w[t]·src[j + offs[t]/4], lo, hi).
 // src must hold every element read: len(dst) past the largest offset.
 func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {

@@ -145,3 +145,33 @@ loop8:
 end:
 	VZEROUPPER
 	RET
+
+// func deinterleave2AVX2(even, odd, x *float32, n int)
+// n (the floats of x) is a multiple of 16: VSHUFPS picks the even (odd)
+// floats of two vectors lane by lane, VPERMPD puts the lanes' halves in order.
+TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+
+pairs16:
+	CMPQ CX, $16
+	JLT  pdone
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $16, CX
+	JMP  pairs16
+
+pdone:
+	VZEROUPPER
+	RET

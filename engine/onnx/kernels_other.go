@@ -9,3 +9,5 @@ func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
 func biasClip(x []float32, b, lo, hi float32) { biasClipGo(x, b, lo, hi) }
 
 func dwDots(dst, g, src []float32, offs []int) { dwDotsGo(dst, g, src, offs) }
+
+func deinterleave2(even, odd, x []float32) { deinterleave2Go(even, odd, x) }
