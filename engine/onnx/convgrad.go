@@ -233,6 +233,11 @@ func (l *dwLayout) toPhases(g *convGeom, ph, src []float32) {
 			continue
 		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
+		if s == 2 { // the common stride, as one vector pass
+			q2 := g.pl % 2 // the phase of the even input columns
+			deinterleave2(ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:], row)
+			continue
+		}
 		for q := 0; q < s; q++ {
 			d := ph[base+l.dst0[q]:]
 			for j, xx := 0, l.px0[q]; xx < g.w; j, xx = j+1, xx+s {
@@ -252,6 +257,11 @@ func (l *dwLayout) fromPhases(g *convGeom, dst, ph []float32) {
 			continue
 		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
+		if s == 2 {
+			q2 := g.pl % 2
+			interleave2(row, ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:])
+			continue
+		}
 		for q := 0; q < s; q++ {
 			d := ph[base+l.dst0[q]:]
 			for j, xx := 0, l.px0[q]; xx < g.w; j, xx = j+1, xx+s {

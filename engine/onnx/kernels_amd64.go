@@ -32,6 +32,22 @@ func deinterleave2(even, odd, x []float32) {
 	deinterleave2Go(even[n16/2:], odd[n16/2:], x[n16:])
 }
 
+//go:noescape
+func interleave2AVX2(x, even, odd *float32, n int)
+
+// interleave2 is deinterleave2's inverse: x[2j] = even[j], x[2j+1] = odd[j].
+func interleave2(x, even, odd []float32) {
+	n16 := 0
+	if useAVX2 {
+		n16 = len(x) &^ 15
+	}
+	if n16 > 0 {
+		_, _ = even[n16/2-1], odd[n16/2-1] // fail here, not in the assembly
+		interleave2AVX2(&x[0], &even[0], &odd[0], n16)
+	}
+	interleave2Go(x[n16:], even[n16/2:], odd[n16/2:])
+}
+
 // dwTaps sets dst[j] = clamp(bias + Σ_t w[t]·src[j + offs[t]/4], lo, hi).
 // src must hold every element read: len(dst) past the largest offset.
 func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {

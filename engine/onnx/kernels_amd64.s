@@ -175,3 +175,33 @@ pairs16:
 pdone:
 	VZEROUPPER
 	RET
+
+// func interleave2AVX2(x, even, odd *float32, n int)
+// The inverse of deinterleave2AVX2: VUNPCKL/HPS pair the floats lane by
+// lane, VPERM2F128 puts the lanes in order. n is a multiple of 16.
+TEXT ·interleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ even+8(FP), SI
+	MOVQ odd+16(FP), DX
+	MOVQ n+24(FP), CX
+
+ipairs16:
+	CMPQ CX, $16
+	JLT  idone
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VUNPCKLPS Y1, Y0, Y2
+	VUNPCKHPS Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $64, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $16, CX
+	JMP  ipairs16
+
+idone:
+	VZEROUPPER
+	RET

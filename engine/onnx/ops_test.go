@@ -255,6 +255,9 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 				t.Fatalf("deinterleave2 of %d floats: float %d came out %v, want %v", m, j, got, x[j])
 			}
 		}
+		back := make([]float32, min(m, len(x)))
+		interleave2(back, ev, od)
+		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
 	}
 }
 
