@@ -206,7 +206,7 @@ type dwLayout struct {
 func newDWLayout(g *convGeom) *dwLayout {
 	s := g.sh
 	hp, wp := g.h+g.pt+g.pb, g.w+g.pl+g.pr
-	l := &dwLayout{s: s, hph: (hp + s - 1) / s, wph: (wp + s - 1) / s}
+	l := &dwLayout{s: s, hph: (hp + s - 1) / s, wph: (wp + s - 1) / s, offs: make([]int, 0, g.kh*g.kw)}
 	l.phase = l.hph*l.wph + l.wph + 16
 	for ky := 0; ky < g.kh; ky++ {
 		for kx := 0; kx < g.kw; kx++ {
