@@ -22,6 +22,7 @@ type gemmer struct {
 	packA, packB []float32
 	tile         []float32 // a micro-tile for the ragged edges
 	dotOut       []float32 // the dot kernel's partial sums
+	bias         []float32 // an Epilogue's bias, padded to whole micro-tiles
 	pt           patches   // the convolution products' patch builder
 }
 
@@ -95,7 +96,7 @@ func (g *gemmer) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 				if direct {
 					bIn = b[pc*ldb+jc:]
 				}
-				g.block(kern, g.packA, mc, kc, bIn, ldb, nc, c[ic*ldc+jc:], ldc, add)
+				g.block(kern, g.packA, mc, kc, bIn, ldb, nc, c[ic*ldc+jc:], ldc, add, nil, 0, 0)
 			}
 		}
 	}
@@ -105,8 +106,10 @@ func (g *gemmer) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 // A (mc rows in panels of mr), B's panels of nr columns are read from bIn
 // (row stride ldb) where whole and bIn is set, else from g.packB as packB
 // left them. Reading B in place saves the copy, which cost a fifth of the
-// time of the 1×1 convolutions' products.
-func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32, ldb, nc int, c []float32, ldc int, add bool) {
+// time of the 1×1 convolutions' products. With bias set (the last kc slice
+// only) each row i of the result then gets bias[i] added and is clamped to
+// [lo, hi].
+func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32, ldb, nc int, c []float32, ldc int, add bool, bias []float32, lo, hi float32) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		nw := min(nr, nc-jr)
@@ -118,8 +121,12 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 			a := &ap[ir*kc]
 			mh := min(mr, mc-ir)
 			off := ir*ldc + jr
-			if mh == mr && nw == nr {
+			switch {
+			case mh == mr && nw == nr && bias == nil:
 				kern.fn(kc, a, bp, bs, &c[off], ldc, add)
+				continue
+			case mh == mr && nw == nr:
+				kern.fnEpi(kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi)
 				continue
 			}
 			// Ragged edge: compute the whole tile aside, then merge the
@@ -135,8 +142,18 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 				} else {
 					copy(dst, src)
 				}
+				if bias != nil {
+					biasClamp(dst, bias[ir+i], lo, hi)
+				}
 			}
 		}
+	}
+}
+
+// biasClamp sets x[j] = clamp(x[j] + b, lo, hi), as fnEpi does.
+func biasClamp(x []float32, b, lo, hi float32) {
+	for j, v := range x {
+		x[j] = min(max(v+b, lo), hi)
 	}
 }
 
@@ -238,9 +255,11 @@ func grow(s []float32, n int) []float32 {
 // dot computes a dmr×dnr tile of A·Bᵀ for B in patch panels (convDot),
 // leaving dmr·dnr vectors of vw partial sums in out.
 type microKernel struct {
-	name     string
-	mr, nr   int
-	fn       func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+	name   string
+	mr, nr int
+	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+	// fnEpi is fn followed by bias and clamp (see Epilogue), bias[i] for row i.
+	fnEpi    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
 	dmr, dnr int
 	vw       int
 	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)

@@ -21,14 +21,22 @@ func (a *asm) label(s string)               { fmt.Fprintf(&a.Builder, "%s:\n", s
 // nr = nvec vectors of the register width (reg "Y" = 8 floats, "Z" = 16).
 // B's row stride ldb is an argument so that the kernel reads a packed panel
 // (ldb = nr) or whole panels of B where they lie (ldb = B's row length).
-func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
+// With epi the kernel then adds bias[i] to row i and clamps the tile to
+// [lo, hi] before storing it: a convolution's bias and activation, done
+// while the tile is in registers instead of in a second pass over memory.
+func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi bool) {
 	width := map[string]int{"Y": 32, "Z": 64}[reg]
 	nacc := mr * nvec
 	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nvec+j) }
 	bv := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
 	bc := fmt.Sprintf("%s%d", reg, nacc+nvec)
-	fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)\n", name)
-	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-49\n", name)
+	if epi {
+		fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	} else {
+		fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)\n", name)
+		fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-49\n", name)
+	}
 	a.l("MOVQ k+0(FP), CX")
 	a.l("MOVQ a+8(FP), SI")
 	a.l("MOVQ b+16(FP), DI")
@@ -70,6 +78,19 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 		}
 	}
 	a.label("store")
+	if epi { // B's registers are free now: lo, hi and the row's bias
+		a.l("MOVQ bias+56(FP), R11")
+		a.l("VBROADCASTSS lo+64(FP), %s", bv(0))
+		a.l("VBROADCASTSS hi+68(FP), %s", bv(1))
+		for i := 0; i < mr; i++ {
+			a.l("VBROADCASTSS %d(R11), %s", i*4, bc)
+			for j := 0; j < nvec; j++ {
+				a.l("VADDPS %s, %s, %s", bc, acc(i, j), acc(i, j))
+				a.l("VMAXPS %s, %s, %s", bv(0), acc(i, j), acc(i, j))
+				a.l("VMINPS %s, %s, %s", bv(1), acc(i, j), acc(i, j))
+			}
+		}
+	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nvec; j++ {
 			a.l("VMOVUPS %s, %d(DX)", acc(i, j), j*width)
@@ -158,8 +179,10 @@ func main() {
 // Register-blocked micro-kernels of the panel GEMMs (see gemm.go).
 
 `)
-	a.gemmKernel("kern6x16avx2", "Y", 6, 2)
-	a.gemmKernel("kern8x32avx512", "Z", 8, 2)
+	a.gemmKernel("kern6x16avx2", "Y", 6, 2, false)
+	a.gemmKernel("kern8x32avx512", "Z", 8, 2, false)
+	a.gemmKernel("kern6x16avx2epi", "Y", 6, 2, true)
+	a.gemmKernel("kern8x32avx512epi", "Z", 8, 2, true)
 	a.dotKernel("dot2x4avx2", "Y", 2, 4, 2)
 	a.dotKernel("dot4x6avx512", "Z", 4, 6, 2)
 	a.WriteString(`// func im2colPanel512(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)

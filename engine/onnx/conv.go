@@ -3,6 +3,7 @@ package onnx
 import (
 	"math"
 
+	"github.com/ccface/ccface/engine/nn"
 	"github.com/ccface/ccface/engine/onnx/onnxpb"
 )
 
@@ -180,8 +181,7 @@ func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	for i := range bs {
 		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
 	}
-	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs)
-	epilogue(g, dst, bias)
+	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs, &nn.Epilogue{Bias: bias, Lo: g.lo, Hi: g.hi})
 }
 
 // convIm2col runs any other convolution as im2col and a product per image

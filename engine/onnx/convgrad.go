@@ -134,7 +134,7 @@ func pointwiseDX(rt *runtime, g *convGeom, dx, w, gr []float32) {
 	for i := range bs {
 		bs[i], cs[i] = gr[i*g.cout*hw:(i+1)*g.cout*hw], dx[i*g.cin*hw:(i+1)*g.cin*hw]
 	}
-	rt.gemm.MulShared(g.cin, hw, g.cout, wt, bs, cs)
+	rt.gemm.MulShared(g.cin, hw, g.cout, wt, bs, cs, nil)
 }
 
 // im2colDW: dW_group[og, cg·kh·kw] = Σ_i g[og,P]·col(x)ᵀ.
