@@ -67,9 +67,8 @@ func convGrad(g *convGeom) gradFn {
 	}
 }
 
-// clipMask passes the gradient g where the clamped output y is strictly
-// inside (lo, hi), the only place the clamp has slope 1.
-func clipMask(dst, y, g []float32, lo, hi float32) {
+// clipMaskGo is clipMask in plain Go.
+func clipMaskGo(dst, y, g []float32, lo, hi float32) {
 	for j, v := range y {
 		if v > lo && v < hi {
 			dst[j] = g[j]

@@ -48,6 +48,23 @@ func interleave2(x, even, odd []float32) {
 	interleave2Go(x[n16:], even[n16/2:], odd[n16/2:])
 }
 
+//go:noescape
+func clipMaskAVX2(dst, y, gr *float32, n int, lo, hi float32)
+
+// clipMask passes the gradient g where the clamped output y is strictly
+// inside (lo, hi), the only place the clamp has slope 1.
+func clipMask(dst, y, g []float32, lo, hi float32) {
+	n8 := 0
+	if useAVX2 {
+		n8 = len(y) &^ 7
+	}
+	if n8 > 0 {
+		_, _ = dst[n8-1], g[n8-1] // fail here, not in the assembly
+		clipMaskAVX2(&dst[0], &y[0], &g[0], n8, lo, hi)
+	}
+	clipMaskGo(dst[n8:], y[n8:], g[n8:], lo, hi)
+}
+
 // dwTaps sets dst[j] = clamp(bias + Σ_t w[t]·src[j + offs[t]/4], lo, hi).
 // src must hold every element read: len(dst) past the largest offset.
 func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {

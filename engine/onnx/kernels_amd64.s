@@ -205,3 +205,34 @@ ipairs16:
 idone:
 	VZEROUPPER
 	RET
+
+// func clipMaskAVX2(dst, y, gr *float32, n int, lo, hi float32)
+// dst = gr where lo < y < hi, else 0, as a compare mask ANDed with gr (the
+// Go loop's branch is unpredictable on ReLU6 outputs). Ordered compares:
+// a NaN y gives 0, as in Go. n is a multiple of 8.
+TEXT ·clipMaskAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ gr+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Y13
+	VBROADCASTSS hi+36(FP), Y14
+
+mask8:
+	CMPQ CX, $8
+	JLT  mdone
+	VMOVUPS (SI), Y0
+	VCMPPS $0x1e, Y13, Y0, Y1
+	VCMPPS $0x11, Y14, Y0, Y2
+	VANDPS Y2, Y1, Y1
+	VANDPS (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  mask8
+
+mdone:
+	VZEROUPPER
+	RET

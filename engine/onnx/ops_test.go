@@ -255,6 +255,16 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 				t.Fatalf("deinterleave2 of %d floats: float %d came out %v, want %v", m, j, got, x[j])
 			}
 		}
+		// Outputs of a ReLU6, some at its bounds, some NaN.
+		yc := randn(rng, n+rng.Intn(8))
+		for j := range yc {
+			yc[j] = [4]float32{0, 6, yc[j] + 3, float32(math.NaN())}[rng.Intn(4)]
+		}
+		gm := randn(rng, len(yc))
+		mg, mw := make([]float32, len(yc)), make([]float32, len(yc))
+		clipMask(mg, yc, gm, 0, 6)
+		clipMaskGo(mw, yc, gm, 0, 6)
+		near(t, "clipMask", mg, mw, []int{len(mg)}, []int{len(mw)}, 0)
 		back := make([]float32, min(m, len(x)))
 		interleave2(back, ev, od)
 		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
