@@ -91,5 +91,21 @@ func biasClip(x []float32, b, lo, hi float32) {
 	biasClipGo(x, b, lo, hi)
 }
 
+//go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
 // dwDots adds Σ_j g[j]·src[offs[t]+j] to dst[t] for each tap t.
-func dwDots(dst, g, src []float32, offs []int) { dwDotsGo(dst, g, src, offs) }
+func dwDots(dst, g, src []float32, offs []int) {
+	n8 := len(g) &^ 7
+	if !useAVX2 || n8 == 0 {
+		dwDotsGo(dst, g, src, offs)
+		return
+	}
+	for t, off := range offs {
+		s := src[off:][:len(g)] // fail here, not in the assembly
+		dst[t] += dotAVX2(&g[0], &s[0], n8)
+		for j := n8; j < len(g); j++ {
+			dst[t] += g[j] * s[j]
+		}
+	}
+}

@@ -265,6 +265,16 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 		clipMask(mg, yc, gm, 0, 6)
 		clipMaskGo(mw, yc, gm, 0, 6)
 		near(t, "clipMask", mg, mw, []int{len(mg)}, []int{len(mw)}, 0)
+		gd := randn(rng, 1+rng.Intn(n)) // within src at every offset
+		fo := make([]int, taps)         // dwDots takes offsets in floats
+		for i, o := range offs {
+			fo[i] = o / 4
+		}
+		dd, dw := randn(rng, taps), make([]float32, taps)
+		copy(dw, dd)
+		dwDots(dd, gd, src, fo)
+		dwDotsGo(dw, gd, src, fo)
+		near(t, "dwDots", dd, dw, []int{taps}, []int{taps}, 1e-4)
 		back := make([]float32, min(m, len(x)))
 		interleave2(back, ev, od)
 		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
