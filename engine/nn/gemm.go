@@ -129,9 +129,13 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 				kern.fnEpi(kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi)
 				continue
 			}
-			// Ragged edge: compute the whole tile aside, then merge the
-			// part inside C.
-			kern.fn(kc, a, bp, bs, &g.tile[0], nr, false)
+			// Ragged edge: compute the tile aside, then merge the part
+			// inside C.
+			if fn := kern.half; fn != nil && nw <= nr/2 {
+				fn(kc, a, bp, bs, &g.tile[0], nr, false)
+			} else {
+				kern.fn(kc, a, bp, bs, &g.tile[0], nr, false)
+			}
 			for i := 0; i < mh; i++ {
 				dst := c[off+i*ldc : off+i*ldc+nw]
 				src := g.tile[i*nr : i*nr+nw]
@@ -281,7 +285,10 @@ type microKernel struct {
 	mr, nr int
 	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 	// fnEpi is fn followed by bias and clamp (see Epilogue), bias[i] for row i.
-	fnEpi    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+	fnEpi func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+	// half, when set, is fn on the first nr/2 columns only: an edge panel
+	// that narrow (a 7×7 map's 49th column) costs half the full tile.
+	half     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 	dmr, dnr int
 	vw       int
 	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)

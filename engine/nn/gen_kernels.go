@@ -182,6 +182,7 @@ func main() {
 	a.gemmKernel("kern6x16avx2", "Y", 6, 2, false)
 	a.gemmKernel("kern8x32avx512", "Z", 8, 2, false)
 	a.gemmKernel("kern6x16avx2epi", "Y", 6, 2, true)
+	a.gemmKernel("kern6x8avx2", "Y", 6, 1, false)
 	a.gemmKernel("kern8x32avx512epi", "Z", 8, 2, true)
 	a.dotKernel("dot2x4avx2", "Y", 2, 4, 2)
 	a.dotKernel("dot4x6avx512", "Z", 4, 6, 2)
