@@ -212,7 +212,7 @@ func packB(dst []float32, tB, direct bool, b []float32, ldb, pc, kc, jc, nc, nr 
 				clear(p)
 			}
 			// Four columns of the panel at a time: four source rows read
-			// in step, which runs at twice the speed of one at a time.
+			// in step (BenchmarkGemm/avx2/dw…: 14 → 23 GFLOP/s over one at a time).
 			j := 0
 			for ; j+4 <= nw; j += 4 {
 				o := (jc+jr+j)*ldb + pc
