@@ -163,7 +163,7 @@ func BenchmarkKernelPeak(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				kern.fn(k, &a[0], &bb[0], &c[0], kern.nr, true)
+				kern.fn(k, &a[0], &bb[0], kern.nr, &c[0], kern.nr, true)
 			}
 			b.ReportMetric(2*float64(k*kern.mr*kern.nr)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

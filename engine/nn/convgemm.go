@@ -128,10 +128,10 @@ func (g *gemmer) convGemm(m int, a []float32, pt *patches, out []float32) {
 				off := ir*P + p*nr
 				mh := min(mr, m-ir)
 				if mh == mr && nw == nr {
-					kern.fn(kc, ap, b, &out[off], P, add)
+					kern.fn(kc, ap, b, nr, &out[off], P, add)
 					continue
 				}
-				kern.fn(kc, ap, b, &g.tile[0], nr, false)
+				kern.fn(kc, ap, b, nr, &g.tile[0], nr, false)
 				for i := 0; i < mh; i++ {
 					dst := out[off+i*P : off+i*P+nw]
 					src := g.tile[i*nr : i*nr+nw]

@@ -5,10 +5,19 @@ package nn
 import "os"
 
 //go:noescape
-func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
+func kern6x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
-func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
+func kern8x32avx512(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern6x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern8x32avx512epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern6x8avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
 func dot2x4avx2(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
@@ -65,10 +74,10 @@ func allKernels() []microKernel {
 	avx2, avx512 := cpuKernels()
 	var ks []microKernel
 	if avx2 {
-		ks = append(ks, microKernel{"avx2", 6, 16, kern6x16avx2, 2, 4, 8, dot2x4avx2, nil})
+		ks = append(ks, microKernel{"avx2", 6, 16, kern6x16avx2, kern6x16avx2epi, kern6x8avx2, 2, 4, 8, dot2x4avx2, nil})
 	}
 	if avx512 {
-		ks = append(ks, microKernel{"avx512", 8, 32, kern8x32avx512, 4, 6, 16, dot4x6avx512, im2colPanel512})
+		ks = append(ks, microKernel{"avx512", 8, 32, kern8x32avx512, kern8x32avx512epi, nil, 4, 6, 16, dot4x6avx512, im2colPanel512})
 	}
 	return ks
 }

@@ -155,3 +155,50 @@ func TestConvProductsMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestMulSharedMatchesNaive: the shared-weight product of the 1×1
+// convolutions reads whole panels of each image in place and packs the
+// ragged ones, on row strides aligned and not, over one and several
+// kc-deep slices; with an epilogue (bias and clamp, or clamp alone) in the
+// kernel and on the ragged tiles.
+func TestMulSharedMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	// rows, cols, k
+	for _, sh := range [][3]int{{7, 49, 5}, {16, 64, 32}, {13, 196, 300}, {6, 16, 1}, {20, 2100, 24}} {
+		rows, cols, k := sh[0], sh[1], sh[2]
+		inf := float32(math.Inf(1))
+		for _, kern := range kernelsUnderTest() {
+			for _, epi := range []*Epilogue{nil, {Bias: rnd(rows), Lo: -0.5, Hi: 0.7}, {Lo: 0, Hi: inf}} {
+				a := rnd(rows * k)
+				var b, c, want [][]float32
+				for range 3 {
+					b = append(b, rnd(k*cols))
+					c = append(c, rnd(rows*cols)) // overwritten, not added to
+					w := make([]float32, rows*cols)
+					naiveGemm(false, false, rows, cols, k, 1, a, k, b[len(b)-1], cols, 0, w, cols)
+					for j := range w {
+						if epi != nil {
+							if epi.Bias != nil {
+								w[j] += epi.Bias[j/cols]
+							}
+							w[j] = min(max(w[j], epi.Lo), epi.Hi)
+						}
+					}
+					want = append(want, w)
+				}
+				m := Gemm{g: gemmer{kern: kern}}
+				m.MulShared(rows, cols, k, a, b, c, epi)
+				for i := range c {
+					closeTo(t, fmt.Sprintf("%s %v epilogue %v image %d", kern.name, sh, epi != nil, i), c[i], want[i], 1e-4*math.Sqrt(float64(k)))
+				}
+			}
+		}
+	}
+}

@@ -17,22 +17,33 @@ type asm struct{ strings.Builder }
 func (a *asm) l(format string, args ...any) { fmt.Fprintf(&a.Builder, "\t"+format+"\n", args...) }
 func (a *asm) label(s string)               { fmt.Fprintf(&a.Builder, "%s:\n", s) }
 
-// gemmKernel: C[mr×nr] = (add ? C : 0) + Σ_k a[k·mr+i]·b[k·nr+j], with
+// gemmKernel: C[mr×nr] = (add ? C : 0) + Σ_k a[k·mr+i]·b[k·ldb+j], with
 // nr = nvec vectors of the register width (reg "Y" = 8 floats, "Z" = 16).
-func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
+// B's row stride ldb is an argument so that the kernel reads a packed panel
+// (ldb = nr) or whole panels of B where they lie (ldb = B's row length).
+// With epi the kernel then adds bias[i] to row i and clamps the tile to
+// [lo, hi] before storing it: a convolution's bias and activation, done
+// while the tile is in registers instead of in a second pass over memory.
+func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi bool) {
 	width := map[string]int{"Y": 32, "Z": 64}[reg]
-	nr := nvec * width / 4
 	nacc := mr * nvec
 	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nvec+j) }
 	bv := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
 	bc := fmt.Sprintf("%s%d", reg, nacc+nvec)
-	fmt.Fprintf(&a.Builder, "// func %s(k int, a, b, c *float32, ldc int, add bool)\n", name)
-	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-41\n", name)
+	if epi {
+		fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	} else {
+		fmt.Fprintf(&a.Builder, "// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)\n", name)
+		fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-49\n", name)
+	}
 	a.l("MOVQ k+0(FP), CX")
 	a.l("MOVQ a+8(FP), SI")
 	a.l("MOVQ b+16(FP), DI")
-	a.l("MOVQ c+24(FP), DX")
-	a.l("MOVQ ldc+32(FP), R8")
+	a.l("MOVQ ldb+24(FP), R10")
+	a.l("SHLQ $2, R10")
+	a.l("MOVQ c+32(FP), DX")
+	a.l("MOVQ ldc+40(FP), R8")
 	a.l("SHLQ $2, R8")
 	for i := 0; i < nacc; i++ {
 		a.l("VXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
@@ -50,11 +61,11 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 		}
 	}
 	a.l("ADDQ $%d, SI", mr*4)
-	a.l("ADDQ $%d, DI", nr*4)
+	a.l("ADDQ R10, DI")
 	a.l("DECQ CX")
 	a.l("JNZ  loop")
 	a.label("done")
-	a.l("MOVBQZX add+40(FP), AX")
+	a.l("MOVBQZX add+48(FP), AX")
 	a.l("TESTQ AX, AX")
 	a.l("JZ    store")
 	a.l("MOVQ DX, R9")
@@ -67,6 +78,19 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int) {
 		}
 	}
 	a.label("store")
+	if epi { // B's registers are free now: lo, hi and the row's bias
+		a.l("MOVQ bias+56(FP), R11")
+		a.l("VBROADCASTSS lo+64(FP), %s", bv(0))
+		a.l("VBROADCASTSS hi+68(FP), %s", bv(1))
+		for i := 0; i < mr; i++ {
+			a.l("VBROADCASTSS %d(R11), %s", i*4, bc)
+			for j := 0; j < nvec; j++ {
+				a.l("VADDPS %s, %s, %s", bc, acc(i, j), acc(i, j))
+				a.l("VMAXPS %s, %s, %s", bv(0), acc(i, j), acc(i, j))
+				a.l("VMINPS %s, %s, %s", bv(1), acc(i, j), acc(i, j))
+			}
+		}
+	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nvec; j++ {
 			a.l("VMOVUPS %s, %d(DX)", acc(i, j), j*width)
@@ -155,8 +179,11 @@ func main() {
 // Register-blocked micro-kernels of the panel GEMMs (see gemm.go).
 
 `)
-	a.gemmKernel("kern6x16avx2", "Y", 6, 2)
-	a.gemmKernel("kern8x32avx512", "Z", 8, 2)
+	a.gemmKernel("kern6x16avx2", "Y", 6, 2, false)
+	a.gemmKernel("kern8x32avx512", "Z", 8, 2, false)
+	a.gemmKernel("kern6x16avx2epi", "Y", 6, 2, true)
+	a.gemmKernel("kern6x8avx2", "Y", 6, 1, false)
+	a.gemmKernel("kern8x32avx512epi", "Z", 8, 2, true)
 	a.dotKernel("dot2x4avx2", "Y", 2, 4, 2)
 	a.dotKernel("dot4x6avx512", "Z", 4, 6, 2)
 	a.WriteString(`// func im2colPanel512(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)

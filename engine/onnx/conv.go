@@ -3,6 +3,7 @@ package onnx
 import (
 	"math"
 
+	"github.com/ccface/ccface/engine/nn"
 	"github.com/ccface/ccface/engine/onnx/onnxpb"
 )
 
@@ -180,8 +181,7 @@ func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	for i := range bs {
 		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
 	}
-	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs)
-	epilogue(g, dst, bias)
+	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs, &nn.Epilogue{Bias: bias, Lo: g.lo, Hi: g.hi})
 }
 
 // convIm2col runs any other convolution as im2col and a product per image
@@ -242,54 +242,26 @@ func im2col(col, x []float32, g *convGeom, c int) {
 // one run of the vector kernel dwTaps; the extra columns are dropped when
 // the rows are copied out.
 func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
-	s := g.sh
-	hp, wp := g.h+g.pt+g.pb, g.w+g.pl+g.pr
-	hph, wph := (hp+s-1)/s, (wp+s-1)/s
-	phase := hph*wph + wph + 16 // slack: the kernel reads up to 7 past a row
-	ph := rt.buf(0, s*s*phase)
-	vn := (g.ho*wph + 7) &^ 7
+	l := newDWLayout(g)
+	ph := rt.buf(0, l.s*l.s*l.phase)
+	vn := (g.ho*l.wph + 7) &^ 7
 	vout := rt.buf(1, vn+8)
 	taps := g.kh * g.kw
-	var offs [64]int
+	var offs [64]int // the taps' offsets in bytes, as dwTaps wants them
 	offv := offs[:0]
 	if taps > len(offs) {
 		offv = make([]int, 0, taps)
 	}
-	for ky := 0; ky < g.kh; ky++ {
-		for kx := 0; kx < g.kw; kx++ {
-			p := (ky%s)*s + kx%s
-			offv = append(offv, 4*(p*phase+(ky/s)*wph+kx/s))
-		}
+	for _, o := range l.offs {
+		offv = append(offv, 4*o)
 	}
 	plane, oplane := g.h*g.w, g.ho*g.wo
 	// Every plane writes the same interior cells: the padding, cleared
 	// once, stays zero.
 	clear(ph)
-	// Where each column phase q starts: its first input column and the
-	// offset of that column in the phase (the same for every row).
-	var px0, dst0 [8]int
-	for q := 0; q < s && s > 1; q++ {
-		px0[q] = (q - g.pl%s + s) % s
-		dst0[q] = q*phase + (px0[q]+g.pl)/s
-	}
 	for c := 0; c < g.n*g.cin; c++ {
 		ch := c % g.cin
-		src := x[c*plane:]
-		for y := 0; y < g.h; y++ {
-			py := y + g.pt
-			row := src[y*g.w : (y+1)*g.w]
-			if s == 1 {
-				copy(ph[py*wph+g.pl:], row)
-				continue
-			}
-			base := (py%s)*s*phase + (py/s)*wph
-			for q := 0; q < s; q++ { // the columns of phase (px mod s) = q
-				d := ph[base+dst0[q]:]
-				for j, xx := 0, px0[q]; xx < g.w; j, xx = j+1, xx+s {
-					d[j] = row[xx]
-				}
-			}
-		}
+		l.toPhases(g, ph, x[c*plane:])
 		var bv float32
 		if bias != nil {
 			bv = bias[ch]
@@ -297,7 +269,7 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 		dwTaps(vout[:vn], ph, offv, w[ch*taps:(ch+1)*taps], bv, g.lo, g.hi)
 		out := dst[c*oplane:]
 		for y := 0; y < g.ho; y++ {
-			copy(out[y*g.wo:(y+1)*g.wo], vout[y*wph:])
+			copy(out[y*g.wo:(y+1)*g.wo], vout[y*l.wph:])
 		}
 	}
 }
@@ -317,6 +289,26 @@ func dwTapsGo(dst, src []float32, offs []int, w []float32, bias, lo, hi float32)
 	}
 	for j, v := range dst {
 		dst[j] = min(max(v, lo), hi)
+	}
+}
+
+// deinterleave2Go is deinterleave2 in plain Go.
+func deinterleave2Go(even, odd, x []float32) {
+	for j := 0; 2*j+1 < len(x); j++ {
+		even[j], odd[j] = x[2*j], x[2*j+1]
+	}
+	if len(x)%2 == 1 {
+		even[len(x)/2] = x[len(x)-1]
+	}
+}
+
+// interleave2Go is interleave2 in plain Go.
+func interleave2Go(x, even, odd []float32) {
+	for j := 0; 2*j+1 < len(x); j++ {
+		x[2*j], x[2*j+1] = even[j], odd[j]
+	}
+	if len(x)%2 == 1 {
+		x[len(x)-1] = even[len(x)/2]
 	}
 }
 

@@ -67,9 +67,8 @@ func convGrad(g *convGeom) gradFn {
 	}
 }
 
-// clipMask passes the gradient g where the clamped output y is strictly
-// inside (lo, hi), the only place the clamp has slope 1.
-func clipMask(dst, y, g []float32, lo, hi float32) {
+// clipMaskGo is clipMask in plain Go.
+func clipMaskGo(dst, y, g []float32, lo, hi float32) {
 	for j, v := range y {
 		if v > lo && v < hi {
 			dst[j] = g[j]
@@ -134,7 +133,7 @@ func pointwiseDX(rt *runtime, g *convGeom, dx, w, gr []float32) {
 	for i := range bs {
 		bs[i], cs[i] = gr[i*g.cout*hw:(i+1)*g.cout*hw], dx[i*g.cin*hw:(i+1)*g.cin*hw]
 	}
-	rt.gemm.MulShared(g.cin, hw, g.cout, wt, bs, cs)
+	rt.gemm.MulShared(g.cin, hw, g.cout, wt, bs, cs, nil)
 }
 
 // im2colDW: dW_group[og, cg·kh·kw] = Σ_i g[og,P]·col(x)ᵀ.
@@ -206,7 +205,7 @@ type dwLayout struct {
 func newDWLayout(g *convGeom) *dwLayout {
 	s := g.sh
 	hp, wp := g.h+g.pt+g.pb, g.w+g.pl+g.pr
-	l := &dwLayout{s: s, hph: (hp + s - 1) / s, wph: (wp + s - 1) / s}
+	l := &dwLayout{s: s, hph: (hp + s - 1) / s, wph: (wp + s - 1) / s, offs: make([]int, 0, g.kh*g.kw)}
 	l.phase = l.hph*l.wph + l.wph + 16
 	for ky := 0; ky < g.kh; ky++ {
 		for kx := 0; kx < g.kw; kx++ {
@@ -233,6 +232,11 @@ func (l *dwLayout) toPhases(g *convGeom, ph, src []float32) {
 			continue
 		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
+		if s == 2 { // the common stride, as one vector pass
+			q2 := g.pl % 2 // the phase of the even input columns
+			deinterleave2(ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:], row)
+			continue
+		}
 		for q := 0; q < s; q++ {
 			d := ph[base+l.dst0[q]:]
 			for j, xx := 0, l.px0[q]; xx < g.w; j, xx = j+1, xx+s {
@@ -252,6 +256,11 @@ func (l *dwLayout) fromPhases(g *convGeom, dst, ph []float32) {
 			continue
 		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
+		if s == 2 {
+			q2 := g.pl % 2
+			interleave2(row, ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:])
+			continue
+		}
 		for q := 0; q < s; q++ {
 			d := ph[base+l.dst0[q]:]
 			for j, xx := 0, l.px0[q]; xx < g.w; j, xx = j+1, xx+s {

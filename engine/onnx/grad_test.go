@@ -207,6 +207,19 @@ func TestGradConvolutions(t *testing.T) {
 				node("Flatten", []string{"g"}, []string{"y"})}},
 			"d", "db", "gw")
 	})
+	// Rows of 16 and more take the vector (de)interleave of the phases.
+	t.Run("depthwise 3x3 s2 on wide maps, even and odd left pad", func(t *testing.T) {
+		gradCheck(t, tinyModel{x: []int{1, 3, 17, 17},
+			inits: []*onnxpb.TensorProto{w("pw", 2, 3, 1, 1), w("d1", 2, 1, 3, 3), w("d1b", 2), w("d2", 2, 1, 3, 3)},
+			nodes: []*onnxpb.NodeProto{
+				node("Conv", []string{"x", "pw"}, []string{"p"}),
+				node("Conv", []string{"p", "d1", "d1b"}, []string{"c1"}, intAttr("group", 2), pads1, ints("strides", 2, 2)),
+				node("Conv", []string{"p", "d2"}, []string{"c2"}, intAttr("group", 2), ints("pads", 0, 0, 1, 1), ints("strides", 2, 2)),
+				node("Flatten", []string{"c1"}, []string{"f1"}),
+				node("Flatten", []string{"c2"}, []string{"f2"}),
+				node("Concat", []string{"f1", "f2"}, []string{"y"}, intAttr("axis", 1))}},
+			"pw", "d1", "d1b", "d2")
+	})
 }
 
 func smallW(rng *rand.Rand) func(name string, shape ...int) *onnxpb.TensorProto {

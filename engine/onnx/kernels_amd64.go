@@ -15,6 +15,56 @@ func dwTapsAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps i
 //go:noescape
 func biasClipAVX2(x *float32, n int, b, lo, hi float32)
 
+//go:noescape
+func deinterleave2AVX2(even, odd, x *float32, n int)
+
+// deinterleave2 writes x's even-indexed floats to even and its odd-indexed
+// ones to odd (a stride-2 depthwise convolution's column phases).
+func deinterleave2(even, odd, x []float32) {
+	n16 := 0
+	if useAVX2 {
+		n16 = len(x) &^ 15
+	}
+	if n16 > 0 {
+		_, _ = even[n16/2-1], odd[n16/2-1] // fail here, not in the assembly
+		deinterleave2AVX2(&even[0], &odd[0], &x[0], n16)
+	}
+	deinterleave2Go(even[n16/2:], odd[n16/2:], x[n16:])
+}
+
+//go:noescape
+func interleave2AVX2(x, even, odd *float32, n int)
+
+// interleave2 is deinterleave2's inverse: x[2j] = even[j], x[2j+1] = odd[j].
+func interleave2(x, even, odd []float32) {
+	n16 := 0
+	if useAVX2 {
+		n16 = len(x) &^ 15
+	}
+	if n16 > 0 {
+		_, _ = even[n16/2-1], odd[n16/2-1] // fail here, not in the assembly
+		interleave2AVX2(&x[0], &even[0], &odd[0], n16)
+	}
+	interleave2Go(x[n16:], even[n16/2:], odd[n16/2:])
+}
+
+//go:noescape
+func clipMaskAVX2(dst, y, gr *float32, n int, lo, hi float32)
+
+// clipMask passes the gradient g where the clamped output y is strictly
+// inside (lo, hi), the only place the clamp has slope 1.
+func clipMask(dst, y, g []float32, lo, hi float32) {
+	n8 := 0
+	if useAVX2 {
+		n8 = len(y) &^ 7
+	}
+	if n8 > 0 {
+		_, _ = dst[n8-1], g[n8-1] // fail here, not in the assembly
+		clipMaskAVX2(&dst[0], &y[0], &g[0], n8, lo, hi)
+	}
+	clipMaskGo(dst[n8:], y[n8:], g[n8:], lo, hi)
+}
+
 // dwTaps sets dst[j] = clamp(bias + Σ_t w[t]·src[j + offs[t]/4], lo, hi).
 // src must hold every element read: len(dst) past the largest offset.
 func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
@@ -41,5 +91,21 @@ func biasClip(x []float32, b, lo, hi float32) {
 	biasClipGo(x, b, lo, hi)
 }
 
+//go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
 // dwDots adds Σ_j g[j]·src[offs[t]+j] to dst[t] for each tap t.
-func dwDots(dst, g, src []float32, offs []int) { dwDotsGo(dst, g, src, offs) }
+func dwDots(dst, g, src []float32, offs []int) {
+	n8 := len(g) &^ 7
+	if !useAVX2 || n8 == 0 {
+		dwDotsGo(dst, g, src, offs)
+		return
+	}
+	for t, off := range offs {
+		s := src[off:][:len(g)] // fail here, not in the assembly
+		dst[t] += dotAVX2(&g[0], &s[0], n8)
+		for j := n8; j < len(g); j++ {
+			dst[t] += g[j] * s[j]
+		}
+	}
+}

@@ -145,3 +145,144 @@ loop8:
 end:
 	VZEROUPPER
 	RET
+
+// func deinterleave2AVX2(even, odd, x *float32, n int)
+// n (the floats of x) is a multiple of 16: VSHUFPS picks the even (odd)
+// floats of two vectors lane by lane, VPERMPD puts the lanes' halves in order.
+TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+
+pairs16:
+	CMPQ CX, $16
+	JLT  pdone
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $16, CX
+	JMP  pairs16
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func interleave2AVX2(x, even, odd *float32, n int)
+// The inverse of deinterleave2AVX2: VUNPCKL/HPS pair the floats lane by
+// lane, VPERM2F128 puts the lanes in order. n is a multiple of 16.
+TEXT ·interleave2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ even+8(FP), SI
+	MOVQ odd+16(FP), DX
+	MOVQ n+24(FP), CX
+
+ipairs16:
+	CMPQ CX, $16
+	JLT  idone
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VUNPCKLPS Y1, Y0, Y2
+	VUNPCKHPS Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $64, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $16, CX
+	JMP  ipairs16
+
+idone:
+	VZEROUPPER
+	RET
+
+// func clipMaskAVX2(dst, y, gr *float32, n int, lo, hi float32)
+// dst = gr where lo < y < hi, else 0, as a compare mask ANDed with gr (the
+// Go loop's branch is unpredictable on ReLU6 outputs). Ordered compares:
+// a NaN y gives 0, as in Go. n is a multiple of 8.
+TEXT ·clipMaskAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ gr+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Y13
+	VBROADCASTSS hi+36(FP), Y14
+
+mask8:
+	CMPQ CX, $8
+	JLT  mdone
+	VMOVUPS (SI), Y0
+	VCMPPS $0x1e, Y13, Y0, Y1
+	VCMPPS $0x11, Y14, Y0, Y2
+	VANDPS Y2, Y1, Y1
+	VANDPS (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  mask8
+
+mdone:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(x, y *float32, n int) float32
+// Σ x[j]·y[j]; n is a multiple of 8. Four accumulators hide the FMA
+// latency on the 32-float blocks.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dot32:
+	CMPQ CX, $32
+	JLT  dot8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS 64(DX), Y6, Y2
+	VFMADD231PS 96(DX), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP  dot32
+
+dot8:
+	CMPQ CX, $8
+	JLT  dsum
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DX), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  dot8
+
+dsum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -263,7 +263,14 @@ func elementwise(op int) buildFn {
 			return nil, b.errf("slope of shape %v does not broadcast to the input %v", ins[1].shape, ins[0].shape)
 		}
 		sa, sb := bstrides(ins[0].shape, out), bstrides(ins[1].shape, out)
+		// Operands of one shape (a residual Add) are one vector loop, not
+		// one per row of the last axis.
+		same := sameShape(ins[0].shape, out) && sameShape(ins[1].shape, out)
 		v, err := b.kernelOp(out, n.GetInput()[:2], ins[:2], func(_ *runtime, dst []float32, src [][]float32) {
+			if same {
+				applyVV(op, dst, src[0], src[1])
+				return
+			}
 			bcast(op, dst, src[0], src[1], out, sa, sb)
 		})
 		if err != nil {
@@ -342,6 +349,7 @@ func apply1(op int, a, c float32) float32 {
 }
 
 func applyVV(op int, d, a, c []float32) {
+	a, c = a[:len(d)], c[:len(d)] // one bounds check, not one per element
 	switch op {
 	case opAdd:
 		for j := range d {

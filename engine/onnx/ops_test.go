@@ -175,6 +175,8 @@ func TestConvAgainstDirectLoop(t *testing.T) {
 		{"depthwise 3x3 s1", 2, 6, 13, 11, 6, 3, 1, 6, [4]int{1, 1, 1, 1}, true, "Clip"},
 		{"depthwise 3x3 s2", 2, 4, 14, 14, 4, 3, 2, 4, [4]int{1, 1, 1, 1}, true, ""},
 		{"depthwise 3x3 s2 odd", 1, 3, 13, 9, 3, 3, 2, 3, [4]int{1, 1, 1, 1}, false, "Relu"},
+		{"depthwise 3x3 s2 wide", 2, 3, 9, 40, 3, 3, 2, 3, [4]int{1, 1, 1, 1}, true, "Clip"},
+		{"depthwise 3x3 s2 wide, even left pad", 1, 2, 7, 37, 2, 3, 2, 2, [4]int{0, 0, 1, 1}, true, ""},
 		{"depthwise 7x7 GDC", 3, 8, 7, 7, 8, 7, 1, 8, [4]int{}, true, ""},
 		{"depthwise asymmetric pads", 1, 2, 6, 10, 2, 3, 1, 2, [4]int{0, 2, 1, 0}, true, ""},
 		{"grouped", 2, 4, 6, 6, 6, 3, 1, 2, [4]int{1, 1, 1, 1}, true, ""},
@@ -245,6 +247,37 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 		biasClip(x, 0.25, -0.5, 0.75)
 		biasClipGo(y, 0.25, -0.5, 0.75)
 		near(t, "biasClip", x, y, []int{len(x)}, []int{len(y)}, 0)
+		m := rng.Intn(80)
+		ev, od := make([]float32, (m+1)/2), make([]float32, m/2)
+		deinterleave2(ev, od, x[:min(m, len(x))])
+		for j := 0; j < min(m, len(x)); j++ {
+			if got := [2][]float32{ev, od}[j%2][j/2]; got != x[j] {
+				t.Fatalf("deinterleave2 of %d floats: float %d came out %v, want %v", m, j, got, x[j])
+			}
+		}
+		// Outputs of a ReLU6, some at its bounds, some NaN.
+		yc := randn(rng, n+rng.Intn(8))
+		for j := range yc {
+			yc[j] = [4]float32{0, 6, yc[j] + 3, float32(math.NaN())}[rng.Intn(4)]
+		}
+		gm := randn(rng, len(yc))
+		mg, mw := make([]float32, len(yc)), make([]float32, len(yc))
+		clipMask(mg, yc, gm, 0, 6)
+		clipMaskGo(mw, yc, gm, 0, 6)
+		near(t, "clipMask", mg, mw, []int{len(mg)}, []int{len(mw)}, 0)
+		gd := randn(rng, 1+rng.Intn(n)) // within src at every offset
+		fo := make([]int, taps)         // dwDots takes offsets in floats
+		for i, o := range offs {
+			fo[i] = o / 4
+		}
+		dd, dw := randn(rng, taps), make([]float32, taps)
+		copy(dw, dd)
+		dwDots(dd, gd, src, fo)
+		dwDotsGo(dw, gd, src, fo)
+		near(t, "dwDots", dd, dw, []int{taps}, []int{taps}, 1e-4)
+		back := make([]float32, min(m, len(x)))
+		interleave2(back, ev, od)
+		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
 	}
 }
 
