@@ -160,3 +160,22 @@ func mustLoad(t *testing.T, cfg engine.Config) *onnx.Model {
 	}
 	return m
 }
+
+// TestResolveTeacherRecordsAbsolutePath: a teacher named relative to the
+// working directory is recorded absolute, so a resume from elsewhere finds
+// it and compare keys the file one way however it was named.
+func TestResolveTeacherRecordsAbsolutePath(t *testing.T) {
+	dir := t.TempDir()
+	if err := onnxtest.WriteRecogniser(filepath.Join(dir, "t.onnx"), 16, 12, 7); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	cfg := engine.Default()
+	cfg.Model.Teacher = "t.onnx"
+	if err := ResolveTeacher(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "t.onnx"); cfg.Model.Teacher != want {
+		t.Errorf("model.teacher %q, want %q", cfg.Model.Teacher, want)
+	}
+}
