@@ -133,15 +133,7 @@ func (g *gemmer) convGemm(m int, a []float32, pt *patches, out []float32) {
 				}
 				kern.fn(kc, ap, b, nr, &g.tile[0], nr, false)
 				for i := 0; i < mh; i++ {
-					dst := out[off+i*P : off+i*P+nw]
-					src := g.tile[i*nr : i*nr+nw]
-					if add {
-						for j, v := range src {
-							dst[j] += v
-						}
-					} else {
-						copy(dst, src)
-					}
+					mergeRow(out[off+i*P:off+i*P+nw], g.tile[i*nr:i*nr+nw], add)
 				}
 			}
 		}

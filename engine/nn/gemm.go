@@ -138,19 +138,24 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 			}
 			for i := 0; i < mh; i++ {
 				dst := c[off+i*ldc : off+i*ldc+nw]
-				src := g.tile[i*nr : i*nr+nw]
-				if add {
-					for j, v := range src {
-						dst[j] += v
-					}
-				} else {
-					copy(dst, src)
-				}
+				mergeRow(dst, g.tile[i*nr:i*nr+nw], add)
 				if bias != nil {
 					biasClamp(dst, bias[ir+i], lo, hi)
 				}
 			}
 		}
+	}
+}
+
+// mergeRow puts one row of a ragged edge tile, computed aside, into its
+// place in C: added to what is there (a later k block) or copied.
+func mergeRow(dst, src []float32, add bool) {
+	if !add {
+		copy(dst, src)
+		return
+	}
+	for j, v := range src {
+		dst[j] += v
 	}
 }
 
