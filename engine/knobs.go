@@ -68,16 +68,16 @@ func (k Knob) StudentOnly() bool {
 // TeacherRun returns c with every student-only knob at ref's value: the
 // configuration that defines c's teacher, so runs whose students differ
 // can share one teacher.
-func TeacherRun(c, ref Config) Config {
+func TeacherRun(c, ref Config) (Config, error) {
 	out := c.Clone()
 	for _, k := range Knobs {
 		if k.StudentOnly() {
 			if err := k.Set(&out, k.Get(&ref)); err != nil {
-				panic(fmt.Sprintf("engine: knob %s refuses its own value %q: %v", k.Name, k.Get(&ref), err))
+				return out, fmt.Errorf("%s %s for the teacher run: %w", k.Name, k.Get(&ref), err)
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // LiveKnobs returns the knobs that may change while training runs.

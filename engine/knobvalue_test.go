@@ -158,7 +158,7 @@ func TestTeacherRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := TeacherRun(c, ref); !reflect.DeepEqual(got, ref) {
+	if got, err := TeacherRun(c, ref); err != nil || !reflect.DeepEqual(got, ref) {
 		t.Errorf("student knobs survive in the teacher run:\n got %+v\nwant %+v", got.Hyper, ref.Hyper)
 	}
 	for _, kv := range []string{"lr_teacher=0.05", "teacher.epochs=3", "margin=0.3", "aug.p_lr=0.2", "model.width=16", "data.hr=64"} {
@@ -166,7 +166,7 @@ func TestTeacherRun(t *testing.T) {
 		if err := ApplySet(&d, []string{kv}); err != nil {
 			t.Fatal(err)
 		}
-		if reflect.DeepEqual(TeacherRun(d, ref), ref) {
+		if got, err := TeacherRun(d, ref); err != nil || reflect.DeepEqual(got, ref) {
 			t.Errorf("%s is lost from the teacher run", kv)
 		}
 	}

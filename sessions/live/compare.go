@@ -106,9 +106,11 @@ func Compare(ctx context.Context, spec CompareSpec) error {
 		if teacherBlob == nil {
 			// Student knobs leave the teacher's key, so a comparison
 			// that changes only them reuses its teachers.
-			tcfg := engine.TeacherRun(cfg, engine.Default())
+			tcfg, err := engine.TeacherRun(cfg, engine.Default())
+			if err != nil {
+				return err
+			}
 			engine.ApplyMethod(&tcfg, "teacher")
-			var err error
 			if teacherBlob, teacherEval, err = c.run(tcfg, "teacher", nil); err != nil {
 				return err
 			}
