@@ -117,7 +117,18 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 		if bIn != nil && nw == nr {
 			bp, bs = &bIn[jr], ldb
 		}
-		for ir := 0; ir < mc; ir += mr {
+		ir := 0
+		if full := mc / mr; nw == nr && full > 0 {
+			switch {
+			case bias == nil && kern.fnN != nil:
+				kern.fnN(kc, &ap[0], bp, bs, &c[jr], ldc, add, full)
+				ir = full * mr
+			case bias != nil && kern.fnEpiN != nil:
+				kern.fnEpiN(kc, &ap[0], bp, bs, &c[jr], ldc, add, &bias[0], lo, hi, full)
+				ir = full * mr
+			}
+		}
+		for ; ir < mc; ir += mr {
 			a := &ap[ir*kc]
 			mh := min(mr, mc-ir)
 			off := ir*ldc + jr
@@ -291,6 +302,11 @@ type microKernel struct {
 	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 	// fnEpi is fn followed by bias and clamp (see Epilogue), bias[i] for row i.
 	fnEpi func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+	// fnN and fnEpiN, when set, are fn and fnEpi over tiles tiles down a
+	// column panel in one call (tile t at a + t·mr·k, c + t·mr·ldc, bias +
+	// t·mr).
+	fnN    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, tiles int)
+	fnEpiN func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
 	// half, when set, is fn on the first nr/2 columns only: an edge panel
 	// that narrow (a 7×7 map's 49th column) costs half the full tile.
 	half     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)

@@ -17,6 +17,12 @@ func kern6x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add boo
 func kern8x32avx512epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
 
 //go:noescape
+func kern6x16avx2n(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, tiles int)
+
+//go:noescape
+func kern6x16avx2epin(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
+
+//go:noescape
 func kern6x8avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
@@ -74,10 +80,12 @@ func allKernels() []microKernel {
 	avx2, avx512 := cpuKernels()
 	var ks []microKernel
 	if avx2 {
-		ks = append(ks, microKernel{"avx2", 6, 16, kern6x16avx2, kern6x16avx2epi, kern6x8avx2, 2, 4, 8, dot2x4avx2, nil})
+		ks = append(ks, microKernel{name: "avx2", mr: 6, nr: 16, fn: kern6x16avx2, fnEpi: kern6x16avx2epi, fnN: kern6x16avx2n, fnEpiN: kern6x16avx2epin,
+			half: kern6x8avx2, dmr: 2, dnr: 4, vw: 8, dot: dot2x4avx2})
 	}
 	if avx512 {
-		ks = append(ks, microKernel{"avx512", 8, 32, kern8x32avx512, kern8x32avx512epi, nil, 4, 6, 16, dot4x6avx512, im2colPanel512})
+		ks = append(ks, microKernel{name: "avx512", mr: 8, nr: 32, fn: kern8x32avx512, fnEpi: kern8x32avx512epi,
+			dmr: 4, dnr: 6, vw: 16, dot: dot4x6avx512, im2col: im2colPanel512})
 	}
 	return ks
 }

@@ -202,3 +202,30 @@ func TestMulSharedMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMulShared runs the 1×1 convolutions of MobileFaceNet at 112 px
+// (rows = output channels, cols = map size, k = input channels) for 32
+// images with a ReLU6 epilogue: the products of the ONNX importer's
+// forward pass, one core, against BenchmarkKernelPeak's ceiling.
+func BenchmarkMulShared(b *testing.B) {
+	for _, sh := range [][3]int{{128, 3136, 64}, {128, 784, 64}, {64, 784, 128}, {256, 784, 64}, {256, 196, 128}, {128, 196, 256}, {512, 196, 128}, {128, 49, 512}, {256, 49, 128}, {128, 49, 256}} {
+		rows, cols, k := sh[0], sh[1], sh[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", rows, cols, k), func(b *testing.B) {
+			a := make([]float32, rows*k)
+			for i := range a {
+				a[i] = float32(i%7) - 3
+			}
+			bs, cs := make([][]float32, 32), make([][]float32, 32)
+			for i := range bs {
+				bs[i], cs[i] = make([]float32, k*cols), make([]float32, rows*cols)
+			}
+			var g Gemm
+			epi := &Epilogue{Bias: make([]float32, rows), Lo: 0, Hi: 6}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				g.MulShared(rows, cols, k, a, bs, cs, epi)
+			}
+			b.ReportMetric(2*float64(rows*cols*k*len(bs))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -267,10 +267,7 @@ func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 			bv = bias[ch]
 		}
 		dwTaps(vout[:vn], ph, offv, w[ch*taps:(ch+1)*taps], bv, g.lo, g.hi)
-		out := dst[c*oplane:]
-		for y := 0; y < g.ho; y++ {
-			copy(out[y*g.wo:(y+1)*g.wo], vout[y*l.wph:])
-		}
+		copyRows(dst[c*oplane:], g.wo, vout, l.wph, g.ho, g.wo)
 	}
 }
 
@@ -299,6 +296,20 @@ func deinterleave2Go(even, odd, x []float32) {
 	}
 	if len(x)%2 == 1 {
 		even[len(x)/2] = x[len(x)-1]
+	}
+}
+
+// copyRowsGo is copyRows in plain Go.
+func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStride:r*dstStride+cols], src[r*srcStride:r*srcStride+cols])
+	}
+}
+
+// deinterleave2RowsGo is deinterleave2Rows one row at a time.
+func deinterleave2RowsGo(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
+	for r := 0; r < rows; r++ {
+		deinterleave2(even[r*dstStride:], odd[r*dstStride:], x[r*srcStride:r*srcStride+n])
 	}
 }
 

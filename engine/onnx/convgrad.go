@@ -224,19 +224,23 @@ func newDWLayout(g *convGeom) *dwLayout {
 // the caller left it); fromPhases reads the plane back from them.
 func (l *dwLayout) toPhases(g *convGeom, ph, src []float32) {
 	s := l.s
+	switch s {
+	case 1:
+		copyRows(ph[g.pt*l.wph+g.pl:], l.wph, src, g.w, g.h, g.w)
+		return
+	case 2: // the common stride: the rows of one parity fill one pair of phases, wph apart
+		q2 := g.pl % 2 // the phase of the even input columns
+		for y0 := 0; y0 < min(2, g.h); y0++ {
+			py := y0 + g.pt
+			base := (py%2)*2*l.phase + (py/2)*l.wph
+			deinterleave2Rows(ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:], l.wph, src[y0*g.w:], 2*g.w, (g.h-y0+1)/2, g.w)
+		}
+		return
+	}
 	for y := 0; y < g.h; y++ {
 		py := y + g.pt
 		row := src[y*g.w : (y+1)*g.w]
-		if s == 1 {
-			copy(ph[py*l.wph+g.pl:], row)
-			continue
-		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
-		if s == 2 { // the common stride, as one vector pass
-			q2 := g.pl % 2 // the phase of the even input columns
-			deinterleave2(ph[base+l.dst0[q2]:], ph[base+l.dst0[1-q2]:], row)
-			continue
-		}
 		for q := 0; q < s; q++ {
 			d := ph[base+l.dst0[q]:]
 			for j, xx := 0, l.px0[q]; xx < g.w; j, xx = j+1, xx+s {
@@ -248,13 +252,13 @@ func (l *dwLayout) toPhases(g *convGeom, ph, src []float32) {
 
 func (l *dwLayout) fromPhases(g *convGeom, dst, ph []float32) {
 	s := l.s
+	if s == 1 {
+		copyRows(dst, g.w, ph[g.pt*l.wph+g.pl:], l.wph, g.h, g.w)
+		return
+	}
 	for y := 0; y < g.h; y++ {
 		py := y + g.pt
 		row := dst[y*g.w : (y+1)*g.w]
-		if s == 1 {
-			copy(row, ph[py*l.wph+g.pl:])
-			continue
-		}
 		base := (py%s)*s*l.phase + (py/s)*l.wph
 		if s == 2 {
 			q2 := g.pl % 2
@@ -274,9 +278,7 @@ func (l *dwLayout) fromPhases(g *convGeom, dst, ph []float32) {
 // (zeros in the extra columns) at gx[front:], zeros up to len(gx).
 func (l *dwLayout) spread(g *convGeom, gx []float32, front int, gplane []float32) {
 	clear(gx)
-	for y := 0; y < g.ho; y++ {
-		copy(gx[front+y*l.wph:], gplane[y*g.wo:(y+1)*g.wo])
-	}
+	copyRows(gx[front:], l.wph, gplane, g.wo, g.ho, g.wo)
 }
 
 // depthwiseDW: dW[c,t] = Σ_i Σ_j gext_i,c[j]·phases_i,c[offs_t + j], the

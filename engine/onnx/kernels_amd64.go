@@ -109,3 +109,39 @@ func dwDots(dst, g, src []float32, offs []int) {
 		}
 	}
 }
+
+//go:noescape
+func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+
+// copyRows copies rows rows of cols floats, src's rows srcStride floats
+// apart, to dst's, dstStride apart (a plane into a padded buffer, or out of
+// one).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_, _ = dst[(rows-1)*dstStride+cols-1], src[(rows-1)*srcStride+cols-1] // fail here, not in the assembly
+	if useAVX2 && cols >= 8 {
+		copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, rows, cols)
+		return
+	}
+	copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
+}
+
+//go:noescape
+func deinterleave2RowsAVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
+
+// deinterleave2Rows runs deinterleave2 on rows rows of n floats, x's rows
+// srcStride floats apart, even's and odd's dstStride apart.
+func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	if useAVX2 && n >= 16 && n%2 == 0 {
+		last := (rows - 1) * dstStride
+		_, _, _ = even[last+n/2-1], odd[last+n/2-1], x[(rows-1)*srcStride+n-1] // fail here, not in the assembly
+		deinterleave2RowsAVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, n)
+		return
+	}
+	deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
+}

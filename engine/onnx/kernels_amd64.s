@@ -286,3 +286,103 @@ dsum:
 	VMOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows, cols int)
+// Copies rows of cols ≥ 8 floats (strides in floats) as 8-float vectors,
+// the last vector of a row ending at its last float (overlapping the one
+// before it): one call per plane instead of one memmove per short row.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), DX
+	MOVQ cols+40(FP), R10
+	SHLQ $2, R10
+	SUBQ $32, R10
+
+crow:
+	TESTQ DX, DX
+	JLE   cdone
+	XORQ  AX, AX
+
+cvec:
+	CMPQ    AX, R10
+	JGE     ctail
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	JMP     cvec
+
+ctail:
+	VMOVUPS (SI)(R10*1), Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	ADDQ    R9, SI
+	ADDQ    R8, DI
+	DECQ    DX
+	JMP     crow
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func deinterleave2RowsAVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
+// deinterleave2AVX2 on each of rows rows of n ≥ 16 floats, n even (strides
+// in floats); a row's last 16-float block ends at its last float,
+// overlapping the one before it.
+TEXT ·deinterleave2RowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ dstStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), SI
+	MOVQ srcStride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), CX
+	MOVQ n+48(FP), R10
+	SHLQ $2, R10
+	SUBQ $64, R10 // x's byte offset of a row's last block
+
+drow:
+	TESTQ CX, CX
+	JLE   ddone
+	XORQ  AX, AX
+
+dblock:
+	CMPQ AX, R10
+	JGE  dtail
+	MOVQ AX, BX
+	SHRQ $1, BX
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS 32(SI)(AX*1), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)(BX*1)
+	VMOVUPS Y3, (DX)(BX*1)
+	ADDQ $64, AX
+	JMP  dblock
+
+dtail:
+	MOVQ R10, BX
+	SHRQ $1, BX
+	VMOVUPS (SI)(R10*1), Y0
+	VMOVUPS 32(SI)(R10*1), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)(BX*1)
+	VMOVUPS Y3, (DX)(BX*1)
+	ADDQ R9, SI
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ CX
+	JMP  drow
+
+ddone:
+	VZEROUPPER
+	RET

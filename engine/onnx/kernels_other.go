@@ -15,3 +15,11 @@ func deinterleave2(even, odd, x []float32) { deinterleave2Go(even, odd, x) }
 func interleave2(x, even, odd []float32) { interleave2Go(x, even, odd) }
 
 func clipMask(dst, y, g []float32, lo, hi float32) { clipMaskGo(dst, y, g, lo, hi) }
+
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols int) {
+	copyRowsGo(dst, dstStride, src, srcStride, rows, cols)
+}
+
+func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
+	deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
+}

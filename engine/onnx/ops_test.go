@@ -278,6 +278,25 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 		back := make([]float32, min(m, len(x)))
 		interleave2(back, ev, od)
 		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
+
+		// Planes into padded buffers and back: what is outside the rows
+		// must stay as it was.
+		rows, cols := 1+rng.Intn(9), 1+rng.Intn(40)
+		ss, ds := cols+rng.Intn(5), cols+rng.Intn(5)
+		plane := randn(rng, (rows-1)*ss+cols)
+		cr, cw := randn(rng, (rows-1)*ds+cols+rng.Intn(4)), []float32(nil)
+		cw = append(cw, cr...)
+		copyRows(cr, ds, plane, ss, rows, cols)
+		copyRowsGo(cw, ds, plane, ss, rows, cols)
+		near(t, "copyRows", cr, cw, []int{len(cr)}, []int{len(cw)}, 0)
+		half := (cols + 1) / 2
+		plane = randn(rng, (rows-1)*2*ss+cols)
+		er, or := randn(rng, (rows-1)*ds+half+3), randn(rng, (rows-1)*ds+half+3)
+		ew, ow := append([]float32(nil), er...), append([]float32(nil), or...)
+		deinterleave2Rows(er, or, ds, plane, 2*ss, rows, cols)
+		deinterleave2RowsGo(ew, ow, ds, plane, 2*ss, rows, cols)
+		near(t, "deinterleave2Rows even", er, ew, []int{len(er)}, []int{len(ew)}, 0)
+		near(t, "deinterleave2Rows odd", or, ow, []int{len(or)}, []int{len(ow)}, 0)
 	}
 }
 
