@@ -139,6 +139,26 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 			case mh == mr && nw == nr:
 				kern.fnEpi(kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi)
 				continue
+			case nw == nr && mh < len(kern.short) && bias == nil:
+				kern.short[mh](kc, a, bp, bs, &c[off], ldc, add)
+				continue
+			case nw == nr && mh < len(kern.short):
+				kern.shortEpi[mh](kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi)
+				continue
+			case mh == mr && kern.edge != nil:
+				vw := nr / 2
+				mask := &laneMask[vw-(nw-1)%vw-1]
+				switch {
+				case nw <= vw && bias == nil:
+					kern.edgeHalf(kc, a, bp, bs, &c[off], ldc, add, mask)
+				case nw <= vw:
+					kern.edgeHalfEpi(kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi, mask)
+				case bias == nil:
+					kern.edge(kc, a, bp, bs, &c[off], ldc, add, mask)
+				default:
+					kern.edgeEpi(kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi, mask)
+				}
+				continue
 			}
 			// Ragged edge: compute the tile aside, then merge the part
 			// inside C.
@@ -299,9 +319,9 @@ func grow(s []float32, n int) []float32 {
 type microKernel struct {
 	name   string
 	mr, nr int
-	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+	fn     kernFn
 	// fnEpi is fn followed by bias and clamp (see Epilogue), bias[i] for row i.
-	fnEpi func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+	fnEpi kernEpi
 	// fnN and fnEpiN, when set, are fn and fnEpi over tiles tiles down a
 	// column panel in one call (tile t at a + t·mr·k, c + t·mr·ldc, bias +
 	// t·mr).
@@ -309,13 +329,34 @@ type microKernel struct {
 	fnEpiN func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
 	// half, when set, is fn on the first nr/2 columns only: an edge panel
 	// that narrow (a 7×7 map's 49th column) costs half the full tile.
-	half     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+	half kernFn
+	// short[m] and shortEpi[m], when set, are fn and fnEpi on the first m
+	// rows of a tile (a block's last rows: 128 channels are 21 tiles and
+	// 2 rows), written straight into C.
+	short    []kernFn
+	shortEpi []kernEpi
+	// edge and edgeEpi (edgeHalf and edgeHalfEpi) are fn and fnEpi (half
+	// and its epilogue) with the last vector of each row read and written
+	// under laneMask: an edge panel narrower than nr written straight into
+	// C.
+	edge, edgeHalf       kernMasked
+	edgeEpi, edgeHalfEpi kernEpiMasked
 	dmr, dnr int
 	vw       int
 	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
 	// im2col, when set, writes one panel of the patch matrix (nr = 32).
 	im2col func(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)
 }
+
+type (
+	kernFn        func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+	kernEpi       func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+	kernMasked    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, mask *int32)
+	kernEpiMasked func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, mask *int32)
+)
+
+// laneMask[8-n:] starts with the mask of an 8-float vector's first n lanes.
+var laneMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 
 // activeKernel is chosen once from the CPU (and CCFACE_GEMM) at start-up and
 // never changes after, so sharing it between Nets is race-free.

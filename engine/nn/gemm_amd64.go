@@ -23,6 +23,48 @@ func kern6x16avx2n(k int, a, b *float32, ldb int, c *float32, ldc int, add bool,
 func kern6x16avx2epin(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
 
 //go:noescape
+func kern6x16avx2m(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, mask *int32)
+
+//go:noescape
+func kern6x8avx2m(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, mask *int32)
+
+//go:noescape
+func kern6x16avx2epim(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, mask *int32)
+
+//go:noescape
+func kern6x8avx2epim(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, mask *int32)
+
+//go:noescape
+func kern1x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern1x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern2x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern2x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern3x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern3x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern4x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern4x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
+func kern5x16avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern5x16avx2epi(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
+
+//go:noescape
 func kern6x8avx2(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 
 //go:noescape
@@ -81,7 +123,10 @@ func allKernels() []microKernel {
 	var ks []microKernel
 	if avx2 {
 		ks = append(ks, microKernel{name: "avx2", mr: 6, nr: 16, fn: kern6x16avx2, fnEpi: kern6x16avx2epi, fnN: kern6x16avx2n, fnEpiN: kern6x16avx2epin,
-			half: kern6x8avx2, dmr: 2, dnr: 4, vw: 8, dot: dot2x4avx2})
+			half: kern6x8avx2, dmr: 2, dnr: 4, vw: 8, dot: dot2x4avx2,
+			short:    []kernFn{nil, kern1x16avx2, kern2x16avx2, kern3x16avx2, kern4x16avx2, kern5x16avx2},
+			shortEpi: []kernEpi{nil, kern1x16avx2epi, kern2x16avx2epi, kern3x16avx2epi, kern4x16avx2epi, kern5x16avx2epi},
+			edge: kern6x16avx2m, edgeEpi: kern6x16avx2epim, edgeHalf: kern6x8avx2m, edgeHalfEpi: kern6x8avx2epim})
 	}
 	if avx512 {
 		ks = append(ks, microKernel{name: "avx512", mr: 8, nr: 32, fn: kern8x32avx512, fnEpi: kern8x32avx512epi,

@@ -160,7 +160,8 @@ func TestConvProductsMatchNaive(t *testing.T) {
 // convolutions reads whole panels of each image in place and packs the
 // ragged ones, on row strides aligned and not, over one and several
 // kc-deep slices; with an epilogue (bias and clamp, or clamp alone) in the
-// kernel and on the ragged tiles.
+// kernel and on the ragged tiles: last rows of every count 1-5, edge
+// panels narrower and wider than half a panel.
 func TestMulSharedMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	rnd := func(n int) []float32 {
@@ -171,7 +172,7 @@ func TestMulSharedMatchesNaive(t *testing.T) {
 		return s
 	}
 	// rows, cols, k
-	for _, sh := range [][3]int{{7, 49, 5}, {16, 64, 32}, {13, 196, 300}, {6, 16, 1}, {20, 2100, 24}} {
+	for _, sh := range [][3]int{{7, 49, 5}, {16, 64, 32}, {13, 196, 300}, {6, 16, 1}, {20, 2100, 24}, {11, 30, 7}, {9, 75, 300}} {
 		rows, cols, k := sh[0], sh[1], sh[2]
 		inf := float32(math.Inf(1))
 		for _, kern := range kernelsUnderTest() {

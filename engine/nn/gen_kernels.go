@@ -17,37 +17,74 @@ type asm struct{ strings.Builder }
 func (a *asm) l(format string, args ...any) { fmt.Fprintf(&a.Builder, "\t"+format+"\n", args...) }
 func (a *asm) label(s string)               { fmt.Fprintf(&a.Builder, "%s:\n", s) }
 
-// gemmKernel: C[mr×nr] = (add ? C : 0) + Σ_k a[k·mr+i]·b[k·ldb+j], with
-// nr = nvec vectors of the register width (reg "Y" = 8 floats, "Z" = 16).
-// B's row stride ldb is an argument so that the kernel reads a packed panel
-// (ldb = nr) or whole panels of B where they lie (ldb = B's row length).
+// kernelSpec is one generated GEMM micro-kernel: C[mr×nr] = (add ? C : 0)
+// + Σ_k a[k·apack+i]·b[k·ldb+j], with nr = nvec vectors of the register
+// width (reg "Y" = 8 floats, "Z" = 16). B's row stride ldb is an argument
+// so that the kernel reads a packed panel (ldb = nr) or whole panels of B
+// where they lie (ldb = B's row length).
+//
+// apack is A's floats per k when it differs from mr: the kernels for the
+// last rows of a block (mr < the packing's 6) read the packing's panel and
+// compute only the rows that exist, writing C directly.
+//
 // With epi the kernel then adds bias[i] to row i and clamps the tile to
 // [lo, hi] before storing it: a convolution's bias and activation, done
 // while the tile is in registers instead of in a second pass over memory.
 //
-// With tiles > 0 (the "n" variants) the kernel computes that many tiles
-// down a column panel in one call: tile t reads A at a + t·mr·k, writes C
-// at c + t·mr·ldc and (epi) takes bias from bias + t·mr. One call per
-// panel instead of one per tile: the Go loop and call around each tile
-// cost a tenth of a 1×1 convolution's time.
-func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi, tiles bool) {
+// With tiles the kernel computes that many tiles down a column panel in
+// one call: tile t reads A at a + t·mr·k, writes C at c + t·mr·ldc and
+// (epi) takes bias from bias + t·mr. One call per panel instead of one per
+// tile: the Go loop and call around each tile cost a tenth of a 1×1
+// convolution's time. The first tile also fetches the next panel's rows
+// (the next nr floats of each row of B read in place), which the hardware
+// prefetcher does not see coming: +7% on streamed maps.
+//
+// With mask the last vector of each row is read and written under a lane
+// mask (8 int32 of -1 or 0): an edge panel narrower than nr goes straight
+// into C instead of through a tile merged in Go.
+type kernelSpec struct {
+	name             string
+	reg              string
+	mr, nvec, apack  int
+	epi, tiles, mask bool
+}
+
+func (a *asm) gemmKernel(ks kernelSpec) {
+	reg, mr, nvec := ks.reg, ks.mr, ks.nvec
+	apack := ks.apack
+	if apack == 0 {
+		apack = mr
+	}
 	width := map[string]int{"Y": 32, "Z": 64}[reg]
 	nacc := mr * nvec
-	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nvec+j) }
-	bv := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
-	bc := fmt.Sprintf("%s%d", reg, nacc+nvec)
-	args, frame := "k int, a, b *float32, ldb int, c *float32, ldc int, add bool", 49
-	if epi {
-		args, frame = args+", bias *float32, lo, hi float32", 72
+	r := func(i int) string { return fmt.Sprintf("%s%d", reg, i) }
+	acc := func(i, j int) string { return r(i*nvec + j) }
+	bv := func(j int) string { return r(nacc + j) }
+	bc, mreg := r(nacc+nvec), r(nacc+nvec+1)
+	lo, hi := bv(0), r(nacc+nvec+2) // B's registers are free in the epilogue
+	if nvec > 1 {
+		hi = bv(1)
 	}
-	if tiles {
-		args, frame = args+", tiles int", frame+8
-		if !epi {
-			frame = 64
-		}
+	args, off := "k int, a, b *float32, ldb int, c *float32, ldc int, add bool", 49
+	align := func() { off = (off + 7) &^ 7 }
+	var biasOff, tilesOff, maskOff int
+	if ks.epi {
+		align()
+		biasOff, off = off, off+16
+		args += ", bias *float32, lo, hi float32"
 	}
-	fmt.Fprintf(&a.Builder, "// func %s(%s)\n", name, args)
-	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
+	if ks.tiles {
+		align()
+		tilesOff, off = off, off+8
+		args += ", tiles int"
+	}
+	if ks.mask {
+		align()
+		maskOff, off = off, off+8
+		args += ", mask *int32"
+	}
+	fmt.Fprintf(&a.Builder, "// func %s(%s)\n", ks.name, args)
+	fmt.Fprintf(&a.Builder, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", ks.name, off)
 	a.l("MOVQ k+0(FP), CX")
 	a.l("MOVQ a+8(FP), SI")
 	a.l("MOVQ b+16(FP), DI")
@@ -56,13 +93,17 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi, tiles bool) {
 	a.l("MOVQ c+32(FP), DX")
 	a.l("MOVQ ldc+40(FP), R8")
 	a.l("SHLQ $2, R8")
-	if tiles {
-		a.l("MOVQ tiles+%d(FP), BX", frame-8)
+	if ks.epi {
+		a.l("MOVQ bias+%d(FP), R11", biasOff)
+	}
+	if ks.mask {
+		a.l("MOVQ mask+%d(FP), AX", maskOff)
+		a.l("VMOVDQU (AX), %s", mreg)
+	}
+	if ks.tiles {
+		a.l("MOVQ tiles+%d(FP), BX", tilesOff)
 		a.l("MOVQ CX, R12")
 		a.l("MOVQ DI, R13")
-		if epi {
-			a.l("MOVQ bias+56(FP), R11")
-		}
 		a.l("TESTQ BX, BX")
 		a.l("JLE   end")
 		a.label("tile")
@@ -70,7 +111,7 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi, tiles bool) {
 		a.l("MOVQ R13, DI")
 	}
 	for i := 0; i < nacc; i++ {
-		a.l("VXORPS %s%d, %s%d, %s%d", reg, i, reg, i, reg, i)
+		a.l("VXORPS %s, %s, %s", r(i), r(i), r(i))
 	}
 	a.l("TESTQ CX, CX")
 	a.l("JLE   done")
@@ -88,60 +129,64 @@ func (a *asm) gemmKernel(name, reg string, mr, nvec int, epi, tiles bool) {
 				a.l("VFMADD231PS %s, %s, %s", bv(j), bc, acc(i, j))
 			}
 		}
-		a.l("ADDQ $%d, SI", mr*4)
+		a.l("ADDQ $%d, SI", apack*4)
 		a.l("ADDQ R10, DI")
 		a.l("DECQ CX")
 		a.l("JNZ  %s", label)
 	}
-	if tiles {
-		// The first tile of a panel also fetches the next panel's rows
-		// (the next nr floats of each row of B read in place), which the
-		// hardware prefetcher does not see coming: +7% on streamed maps.
-		a.l("CMPQ BX, tiles+%d(FP)", frame-8)
+	if ks.tiles {
+		a.l("CMPQ BX, tiles+%d(FP)", tilesOff)
 		a.l("JNE   loop")
 		kloop("loopfetch", true)
 		a.l("JMP  done")
 	}
 	kloop("loop", false)
 	a.label("done")
+	masked := func(j int) bool { return ks.mask && j == nvec-1 }
 	a.l("MOVBQZX add+48(FP), AX")
 	a.l("TESTQ AX, AX")
 	a.l("JZ    store")
 	a.l("MOVQ DX, R9")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nvec; j++ {
-			a.l("VADDPS %d(R9), %s, %s", j*width, acc(i, j), acc(i, j))
+			if masked(j) {
+				a.l("VMASKMOVPS %d(R9), %s, %s", j*width, mreg, bv(0))
+				a.l("VADDPS %s, %s, %s", bv(0), acc(i, j), acc(i, j))
+			} else {
+				a.l("VADDPS %d(R9), %s, %s", j*width, acc(i, j), acc(i, j))
+			}
 		}
 		if i < mr-1 {
 			a.l("ADDQ R8, R9")
 		}
 	}
 	a.label("store")
-	if epi { // B's registers are free now: lo, hi and the row's bias
-		if !tiles {
-			a.l("MOVQ bias+56(FP), R11")
-		}
-		a.l("VBROADCASTSS lo+64(FP), %s", bv(0))
-		a.l("VBROADCASTSS hi+68(FP), %s", bv(1))
+	if ks.epi {
+		a.l("VBROADCASTSS lo+%d(FP), %s", biasOff+8, lo)
+		a.l("VBROADCASTSS hi+%d(FP), %s", biasOff+12, hi)
 		for i := 0; i < mr; i++ {
 			a.l("VBROADCASTSS %d(R11), %s", i*4, bc)
 			for j := 0; j < nvec; j++ {
 				a.l("VADDPS %s, %s, %s", bc, acc(i, j), acc(i, j))
-				a.l("VMAXPS %s, %s, %s", bv(0), acc(i, j), acc(i, j))
-				a.l("VMINPS %s, %s, %s", bv(1), acc(i, j), acc(i, j))
+				a.l("VMAXPS %s, %s, %s", lo, acc(i, j), acc(i, j))
+				a.l("VMINPS %s, %s, %s", hi, acc(i, j), acc(i, j))
 			}
 		}
 	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nvec; j++ {
-			a.l("VMOVUPS %s, %d(DX)", acc(i, j), j*width)
+			if masked(j) {
+				a.l("VMASKMOVPS %s, %s, %d(DX)", acc(i, j), mreg, j*width)
+			} else {
+				a.l("VMOVUPS %s, %d(DX)", acc(i, j), j*width)
+			}
 		}
-		if i < mr-1 || tiles {
+		if i < mr-1 || ks.tiles {
 			a.l("ADDQ R8, DX")
 		}
 	}
-	if tiles {
-		if epi {
+	if ks.tiles {
+		if ks.epi {
 			a.l("ADDQ $%d, R11", mr*4)
 		}
 		a.l("DECQ BX")
@@ -228,13 +273,25 @@ func main() {
 // Register-blocked micro-kernels of the panel GEMMs (see gemm.go).
 
 `)
-	a.gemmKernel("kern6x16avx2", "Y", 6, 2, false, false)
-	a.gemmKernel("kern8x32avx512", "Z", 8, 2, false, false)
-	a.gemmKernel("kern6x16avx2epi", "Y", 6, 2, true, false)
-	a.gemmKernel("kern6x8avx2", "Y", 6, 1, false, false)
-	a.gemmKernel("kern8x32avx512epi", "Z", 8, 2, true, false)
-	a.gemmKernel("kern6x16avx2n", "Y", 6, 2, false, true)
-	a.gemmKernel("kern6x16avx2epin", "Y", 6, 2, true, true)
+	for _, ks := range []kernelSpec{
+		{name: "kern6x16avx2", reg: "Y", mr: 6, nvec: 2},
+		{name: "kern8x32avx512", reg: "Z", mr: 8, nvec: 2},
+		{name: "kern6x16avx2epi", reg: "Y", mr: 6, nvec: 2, epi: true},
+		{name: "kern6x8avx2", reg: "Y", mr: 6, nvec: 1},
+		{name: "kern8x32avx512epi", reg: "Z", mr: 8, nvec: 2, epi: true},
+		{name: "kern6x16avx2n", reg: "Y", mr: 6, nvec: 2, tiles: true},
+		{name: "kern6x16avx2epin", reg: "Y", mr: 6, nvec: 2, epi: true, tiles: true},
+		{name: "kern6x16avx2m", reg: "Y", mr: 6, nvec: 2, mask: true},
+		{name: "kern6x16avx2epim", reg: "Y", mr: 6, nvec: 2, epi: true, mask: true},
+		{name: "kern6x8avx2m", reg: "Y", mr: 6, nvec: 1, mask: true},
+		{name: "kern6x8avx2epim", reg: "Y", mr: 6, nvec: 1, epi: true, mask: true},
+	} {
+		a.gemmKernel(ks)
+	}
+	for m := 1; m < 6; m++ { // the last rows of an AVX2 block
+		a.gemmKernel(kernelSpec{name: fmt.Sprintf("kern%dx16avx2", m), reg: "Y", mr: m, nvec: 2, apack: 6})
+		a.gemmKernel(kernelSpec{name: fmt.Sprintf("kern%dx16avx2epi", m), reg: "Y", mr: m, nvec: 2, apack: 6, epi: true})
+	}
 	a.dotKernel("dot2x4avx2", "Y", 2, 4, 2)
 	a.dotKernel("dot4x6avx512", "Z", 4, 6, 2)
 	a.WriteString(`// func im2colPanel512(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)
