@@ -341,9 +341,9 @@ type microKernel struct {
 	// C.
 	edge, edgeHalf       kernMasked
 	edgeEpi, edgeHalfEpi kernEpiMasked
-	dmr, dnr int
-	vw       int
-	dot      func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
+	dmr, dnr             int
+	vw                   int
+	dot                  func(panels int, a *float32, lda int, b *float32, pstride int, out *float32, add bool)
 	// im2col, when set, writes one panel of the patch matrix (nr = 32).
 	im2col func(dst, src *float32, c, cs int, offs *[9]int, masks *[9]uint32)
 }

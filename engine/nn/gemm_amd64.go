@@ -126,7 +126,7 @@ func allKernels() []microKernel {
 			half: kern6x8avx2, dmr: 2, dnr: 4, vw: 8, dot: dot2x4avx2,
 			short:    []kernFn{nil, kern1x16avx2, kern2x16avx2, kern3x16avx2, kern4x16avx2, kern5x16avx2},
 			shortEpi: []kernEpi{nil, kern1x16avx2epi, kern2x16avx2epi, kern3x16avx2epi, kern4x16avx2epi, kern5x16avx2epi},
-			edge: kern6x16avx2m, edgeEpi: kern6x16avx2epim, edgeHalf: kern6x8avx2m, edgeHalfEpi: kern6x8avx2epim})
+			edge:     kern6x16avx2m, edgeEpi: kern6x16avx2epim, edgeHalf: kern6x8avx2m, edgeHalfEpi: kern6x8avx2epim})
 	}
 	if avx512 {
 		ks = append(ks, microKernel{name: "avx512", mr: 8, nr: 32, fn: kern8x32avx512, fnEpi: kern8x32avx512epi,
