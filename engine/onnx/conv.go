@@ -162,18 +162,6 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	return []*value{v}, nil
 }
 
-// epilogue adds each channel's bias and clamps to the fused activation.
-func epilogue(g *convGeom, dst, bias []float32) {
-	plane := g.ho * g.wo
-	for c := 0; c < g.n*g.cout; c++ {
-		var bv float32
-		if bias != nil {
-			bv = bias[c%g.cout]
-		}
-		biasClip(dst[c*plane:(c+1)*plane], bv, g.lo, g.hi)
-	}
-}
-
 // pointwise: a 1×1 convolution is, per image, out[Cout,HW] = W[Cout,Cin]·x[Cin,HW].
 func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	hw := g.h * g.w
@@ -185,19 +173,24 @@ func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 }
 
 // convIm2col runs any other convolution as im2col and a product per image
-// and group.
+// and group, with the bias and activation in the product's epilogue.
 func convIm2col(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	cg, og := g.cin/g.group, g.cout/g.group
 	k := cg * g.kh * g.kw
 	p := g.ho * g.wo
 	col := rt.buf(0, k*p)
+	cols, outs := [][]float32{col}, make([][]float32, 1)
+	epi := &nn.Epilogue{Lo: g.lo, Hi: g.hi}
 	for i := 0; i < g.n; i++ {
 		for gr := 0; gr < g.group; gr++ {
 			im2col(col, x[(i*g.cin+gr*cg)*g.h*g.w:], g, cg)
-			rt.gemm.Sgemm(false, false, og, p, k, 1, w[gr*og*k:], k, col, p, 0, dst[(i*g.cout+gr*og)*p:], p)
+			outs[0] = dst[(i*g.cout+gr*og)*p : (i*g.cout+(gr+1)*og)*p]
+			if bias != nil {
+				epi.Bias = bias[gr*og : (gr+1)*og]
+			}
+			rt.gemm.MulShared(og, p, k, w[gr*og*k:(gr+1)*og*k], cols, outs, epi)
 		}
 	}
-	epilogue(g, dst, bias)
 }
 
 // im2col writes the [c·kh·kw, ho·wo] patch matrix of c planes at x.
