@@ -145,3 +145,20 @@ func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStrid
 	}
 	deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
 }
+
+//go:noescape
+func addAVX2(d, a, c *float32, n int)
+
+// addVV sets d = a + c (a residual connection's Add, which Go does not
+// vectorise), a and c at least as long as d.
+func addVV(d, a, c []float32) {
+	a, c = a[:len(d)], c[:len(d)]
+	n8 := 0
+	if useAVX2 {
+		n8 = len(d) &^ 7
+	}
+	if n8 > 0 {
+		addAVX2(&d[0], &a[0], &c[0], n8)
+	}
+	addVVGo(d[n8:], a[n8:], c[n8:])
+}

@@ -23,3 +23,5 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
 	deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
 }
+
+func addVV(d, a, c []float32) { addVVGo(d, a, c) }

@@ -352,9 +352,7 @@ func applyVV(op int, d, a, c []float32) {
 	a, c = a[:len(d)], c[:len(d)] // one bounds check, not one per element
 	switch op {
 	case opAdd:
-		for j := range d {
-			d[j] = a[j] + c[j]
-		}
+		addVV(d, a, c)
 	case opMul:
 		for j := range d {
 			d[j] = a[j] * c[j]
@@ -363,6 +361,14 @@ func applyVV(op int, d, a, c []float32) {
 		for j := range d {
 			d[j] = apply1(op, a[j], c[j])
 		}
+	}
+}
+
+// addVVGo is addVV in plain Go.
+func addVVGo(d, a, c []float32) {
+	a, c = a[:len(d)], c[:len(d)]
+	for j := range d {
+		d[j] = a[j] + c[j]
 	}
 }
 

@@ -279,6 +279,12 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 		interleave2(back, ev, od)
 		near(t, "interleave2", back, x[:len(back)], []int{len(back)}, []int{len(back)}, 0)
 
+		sa, sc := randn(rng, len(x)), randn(rng, len(x))
+		sd, sw := make([]float32, len(x)), make([]float32, len(x))
+		addVV(sd, sa, sc)
+		addVVGo(sw, sa, sc)
+		near(t, "addVV", sd, sw, []int{len(sd)}, []int{len(sw)}, 0)
+
 		// Planes into padded buffers and back: what is outside the rows
 		// must stay as it was.
 		rows, cols := 1+rng.Intn(9), 1+rng.Intn(40)
