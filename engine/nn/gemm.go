@@ -108,7 +108,10 @@ func (g *gemmer) sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 // left them. Reading B in place saves the copy, which cost a fifth of the
 // time of the 1×1 convolutions' products. With bias set (the last kc slice
 // only) each row i of the result then gets bias[i] added and is clamped to
-// [lo, hi].
+// [lo, hi]. A whole panel's full tiles take one kernel call (fnN); the
+// last rows (short) and a narrow last panel (edge) go straight into C
+// where the kernel set has kernels for them; what is left, the corner
+// tile, is computed aside and merged.
 func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32, ldb, nc int, c []float32, ldc int, add bool, bias []float32, lo, hi float32) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
@@ -146,7 +149,7 @@ func (g *gemmer) block(kern microKernel, ap []float32, mc, kc int, bIn []float32
 				kern.shortEpi[mh](kc, a, bp, bs, &c[off], ldc, add, &bias[ir], lo, hi)
 				continue
 			case mh == mr && kern.edge != nil:
-				vw := nr / 2
+				vw := kern.vw
 				mask := &laneMask[vw-(nw-1)%vw-1]
 				switch {
 				case nw <= vw && bias == nil:
@@ -355,7 +358,8 @@ type (
 	kernEpiMasked func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, mask *int32)
 )
 
-// laneMask[8-n:] starts with the mask of an 8-float vector's first n lanes.
+// laneMask[8-n:] starts with the mask of an 8-float vector's first n lanes
+// (the AVX2 edge kernels').
 var laneMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 
 // activeKernel is chosen once from the CPU (and CCFACE_GEMM) at start-up and
