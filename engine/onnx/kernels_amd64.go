@@ -76,7 +76,11 @@ func dwTaps(dst, src []float32, offs []int, w []float32, bias, lo, hi float32) {
 	for _, o := range offs {
 		last = max(last, o/4)
 	}
-	_ = src[last+len(dst)-1] // the assembly reads this far: fail here, not there
+	_, _ = src[last+len(dst)-1], w[len(offs)-1] // the assembly reads this far: fail here, not there
+	if len(offs) == 9 {
+		dw9AVX2(&dst[0], len(dst), &src[0], &offs[0], &w[0], bias, lo, hi)
+		return
+	}
 	dwTapsAVX2(&dst[0], len(dst), &src[0], &offs[0], &w[0], len(offs), bias, lo, hi)
 }
 
@@ -162,3 +166,6 @@ func addVV(d, a, c []float32) {
 	}
 	addVVGo(d[n8:], a[n8:], c[n8:])
 }
+
+//go:noescape
+func dw9AVX2(dst *float32, n int, src *float32, offs *int, w *float32, bias, lo, hi float32)
