@@ -17,6 +17,10 @@ func (m *Gemm) Sgemm(tA, tB bool, rows, cols, k int, alpha float32, a []float32,
 type Epilogue struct {
 	Bias   []float32
 	Lo, Hi float32
+	// After, when set, is called with i once c[i] is complete, while it
+	// is still in cache: a residual connection's Add done there reads the
+	// product from cache instead of memory.
+	After func(i int)
 }
 
 // MulShared computes c[i] = a·b[i] for every i (a rows×k, b[i] k×cols,
@@ -35,6 +39,9 @@ func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32, epi *
 			g.sgemm(false, false, rows, cols, k, 1, a, k, b[i], cols, 0, c[i], cols)
 			for r := 0; bias != nil && r < rows; r++ {
 				biasClamp(c[i][r*cols:(r+1)*cols], bias[r], epi.Lo, epi.Hi)
+			}
+			if epi != nil && epi.After != nil {
+				epi.After(i)
 			}
 		}
 		return
@@ -62,6 +69,9 @@ func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32, epi *
 				}
 				g.block(kern, g.packA[mp*pc:], rows, kc, b[i][pc*cols+jc:], cols, nc, c[i][jc:], cols, pc > 0, bs, lo, hi)
 			}
+		}
+		if epi != nil && epi.After != nil {
+			epi.After(i)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"slices"
 
 	"github.com/ccface/ccface/engine/nn"
 	"github.com/ccface/ccface/engine/onnx/onnxpb"
@@ -112,6 +113,31 @@ func (b *builder) activation(i int, n *onnxpb.NodeProto) (lo, hi float32, j int)
 	return -inf, inf, -1
 }
 
+// residual returns the other input of an Add that alone reads node n's
+// output, when it has n's output shape (a residual connection), and the
+// Add's index, so that the convolution adds it as it writes (-1: none).
+func (b *builder) residual(n *onnxpb.NodeProto, shape []int) (string, int) {
+	out := n.GetOutput()[0]
+	users := b.users[out]
+	if len(users) != 1 || users[0] < 0 {
+		return "", -1
+	}
+	j := users[0]
+	next := b.m.Proto.GetGraph().GetNode()[j]
+	ins := next.GetInput()
+	if next.GetOpType() != "Add" || len(ins) != 2 || ins[0] == ins[1] {
+		return "", -1
+	}
+	other := ins[0]
+	if other == out {
+		other = ins[1]
+	}
+	if v := b.vals[other]; v == nil || v.k == nil || !slices.Equal(v.shape, shape) {
+		return "", -1 // not computed yet, a constant, or broadcast
+	}
+	return other, j
+}
+
 func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
 	x, w := ins[0].shape, ins[1].shape
 	if len(x) != 4 || len(w) != 4 {
@@ -134,19 +160,31 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 		names, vals = n.GetInput()[:3], ins[:3]
 	}
 	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw && g.sh <= 8
+	pw := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.group == 1 && g.pt+g.pl+g.pb+g.pr == 0
 	var j int
 	g.lo, g.hi, j = b.activation(i, n)
+	residual := false
+	if j < 0 && pw && !b.train { // a backward pass would need the sum's parts apart
+		var name string
+		if name, j = b.residual(n, []int{g.n, g.cout, g.ho, g.wo}); j >= 0 {
+			residual = true
+			names, vals = append(names[:len(names):len(names)], name), append(vals[:len(vals):len(vals)], b.vals[name])
+		}
+	}
 	b.macs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
 	v, err := b.kernelOp([]int{g.n, g.cout, g.ho, g.wo}, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
-		var bias []float32
+		var bias, res []float32
 		if g.hasBias {
 			bias = src[2]
+		}
+		if residual {
+			res = src[len(src)-1]
 		}
 		switch {
 		case g.depthwise:
 			depthwise(rt, g, dst, src[0], src[1], bias)
-		case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.group == 1 && g.pt+g.pl+g.pb+g.pr == 0:
-			pointwise(rt, g, dst, src[0], src[1], bias)
+		case pw:
+			pointwise(rt, g, dst, src[0], src[1], bias, res)
 		default:
 			convIm2col(rt, g, dst, src[0], src[1], bias)
 		}
@@ -163,13 +201,19 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 }
 
 // pointwise: a 1×1 convolution is, per image, out[Cout,HW] = W[Cout,Cin]·x[Cin,HW].
-func pointwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+// With res (a fused residual Add) each image's output then gets res's
+// added while it is in cache.
+func pointwise(rt *runtime, g *convGeom, dst, x, w, bias, res []float32) {
 	hw := g.h * g.w
 	bs, cs := make([][]float32, g.n), make([][]float32, g.n)
 	for i := range bs {
 		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
 	}
-	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs, &nn.Epilogue{Bias: bias, Lo: g.lo, Hi: g.hi})
+	epi := &nn.Epilogue{Bias: bias, Lo: g.lo, Hi: g.hi}
+	if res != nil {
+		epi.After = func(i int) { addVV(cs[i], cs[i], res[i*g.cout*hw:(i+1)*g.cout*hw]) }
+	}
+	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs, epi)
 }
 
 // convIm2col runs any other convolution as im2col and a product per image

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -222,6 +223,38 @@ func TestConvAgainstDirectLoop(t *testing.T) {
 			got, gshape := tm.run(t, x)
 			near(t, tc.name, got, want, gshape, shape, 1e-4)
 		})
+	}
+}
+
+// TestResidualAddFused: a 1×1 convolution whose only reader is an Add of
+// a same-shaped tensor (MobileFaceNet's residual blocks) adds it in the
+// product's epilogue; the result must be the convolution plus the tensor,
+// on both operand orders.
+func TestResidualAddFused(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	const n, c, h, w = 3, 8, 5, 6
+	wt, bias := randn(rng, c*c), randn(rng, c)
+	x := randn(rng, n*c*h*w)
+	r := make([]float32, len(x))
+	for i, v := range x {
+		r[i] = max(v, 0)
+	}
+	conv, shape := directConv(r, n, c, h, w, wt, c, 1, 1, 1, 1, [4]int{}, bias)
+	for _, swap := range []bool{false, true} {
+		tm := tinyModel{x: []int{n, c, h, w}, inits: []*onnxpb.TensorProto{floatInit("w", []int{c, c, 1, 1}, wt), floatInit("b", []int{c}, bias)}}
+		add := []string{"c", "r"}
+		if swap {
+			add = []string{"r", "c"}
+		}
+		tm.nodes = append(tm.nodes, node("Relu", []string{"x"}, []string{"r"}),
+			node("Conv", []string{"r", "w", "b"}, []string{"c"}, ints("kernel_shape", 1, 1)),
+			node("Add", add, []string{"y"}))
+		want := make([]float32, len(conv))
+		for i := range want {
+			want[i] = conv[i] + r[i]
+		}
+		got, gshape := tm.run(t, x)
+		near(t, fmt.Sprintf("conv + residual (swapped %v)", swap), got, want, gshape, shape, 1e-5)
 	}
 }
 
