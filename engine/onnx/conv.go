@@ -223,11 +223,12 @@ func convIm2col(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	k := cg * g.kh * g.kw
 	p := g.ho * g.wo
 	col := rt.buf(0, k*p)
+	pt := newPatches(rt, g)
 	cols, outs := [][]float32{col}, make([][]float32, 1)
 	epi := &nn.Epilogue{Lo: g.lo, Hi: g.hi}
 	for i := 0; i < g.n; i++ {
 		for gr := 0; gr < g.group; gr++ {
-			im2col(col, x[(i*g.cin+gr*cg)*g.h*g.w:], g, cg)
+			pt.im2col(col, x[(i*g.cin+gr*cg)*g.h*g.w:], g, cg)
 			outs[0] = dst[(i*g.cout+gr*og)*p : (i*g.cout+(gr+1)*og)*p]
 			if bias != nil {
 				epi.Bias = bias[gr*og : (gr+1)*og]
@@ -237,9 +238,39 @@ func convIm2col(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	}
 }
 
+// patches builds patch matrices. With equal strides (every model met so
+// far) it goes through the depthwise convolution's phase layout: each
+// plane is split into its padded phases once (vector copies), and each
+// patch row is then one strided copy out of a phase; the per-element
+// gather it replaces cost as much as the stem convolution's product.
+type patches struct {
+	l  *dwLayout // nil: the gather loop
+	ph []float32
+}
+
+func newPatches(rt *runtime, g *convGeom) patches {
+	if g.sh != g.sw || g.sh > 8 {
+		return patches{}
+	}
+	l := newDWLayout(g)
+	ph := rt.buf(1, l.s*l.s*l.phase)
+	clear(ph) // the padding; every plane rewrites the same interior cells
+	return patches{l, ph}
+}
+
 // im2col writes the [c·kh·kw, ho·wo] patch matrix of c planes at x.
-func im2col(col, x []float32, g *convGeom, c int) {
+func (pt patches) im2col(col, x []float32, g *convGeom, c int) {
 	p := g.ho * g.wo
+	if l := pt.l; l != nil {
+		taps := g.kh * g.kw
+		for ci := 0; ci < c; ci++ {
+			l.toPhases(g, pt.ph, x[ci*g.h*g.w:])
+			for t, off := range l.offs {
+				copyRows(col[(ci*taps+t)*p:], g.wo, pt.ph[off:], l.wph, g.ho, g.wo)
+			}
+		}
+		return
+	}
 	r := 0
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*g.h*g.w:]

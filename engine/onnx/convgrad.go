@@ -142,10 +142,11 @@ func im2colDW(rt *runtime, g *convGeom, dw, x, gr []float32) {
 	k := cg * g.kh * g.kw
 	p := g.ho * g.wo
 	col := rt.buf(0, k*p)
+	pt := newPatches(rt, g)
 	for i := 0; i < g.n; i++ {
 		beta := float32(min(i, 1))
 		for gp := 0; gp < g.group; gp++ {
-			im2col(col, x[(i*g.cin+gp*cg)*g.h*g.w:], g, cg)
+			pt.im2col(col, x[(i*g.cin+gp*cg)*g.h*g.w:], g, cg)
 			rt.gemm.Sgemm(false, true, og, k, p, 1, gr[(i*g.cout+gp*og)*p:], p, col, p, beta, dw[gp*og*k:], k)
 		}
 	}
