@@ -16,7 +16,11 @@
 // Each ONNX node becomes one custom gorgonia op whose output buffer comes
 // from a per-runner pool and goes back to it once its last reader has run,
 // so an inference graph holds only its live activations; a training graph
-// keeps every activation for its backward pass. Shape arithmetic
+// keeps every activation for its backward pass. A convolution takes over
+// the node that alone reads its output when it can do that node's work as
+// it writes: a Relu or Clip (any graph), a residual Add of a same-shaped
+// tensor (inference graphs only: a backward pass needs the sum's parts).
+// Shape arithmetic
 // (Shape, Gather, Unsqueeze, Concat, Slice on shapes) is folded at build
 // time: the input size is fixed when a Runner is built.
 //
