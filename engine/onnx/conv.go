@@ -357,7 +357,8 @@ func dwTapsGo(dst, src []float32, offs []int, w []float32, bias, lo, hi float32)
 	}
 }
 
-// deinterleave2Go is deinterleave2 in plain Go.
+// deinterleave2Go writes x's even-indexed floats to even and its odd-indexed
+// ones to odd.
 func deinterleave2Go(even, odd, x []float32) {
 	for j := 0; 2*j+1 < len(x); j++ {
 		even[j], odd[j] = x[2*j], x[2*j+1]
@@ -377,7 +378,7 @@ func copyRowsGo(dst []float32, dstStride int, src []float32, srcStride, rows, co
 // deinterleave2RowsGo is deinterleave2Rows one row at a time.
 func deinterleave2RowsGo(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
 	for r := 0; r < rows; r++ {
-		deinterleave2(even[r*dstStride:], odd[r*dstStride:], x[r*srcStride:r*srcStride+n])
+		deinterleave2Go(even[r*dstStride:], odd[r*dstStride:], x[r*srcStride:r*srcStride+n])
 	}
 }
 

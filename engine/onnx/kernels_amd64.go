@@ -16,23 +16,6 @@ func dwTapsAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps i
 func biasClipAVX2(x *float32, n int, b, lo, hi float32)
 
 //go:noescape
-func deinterleave2AVX2(even, odd, x *float32, n int)
-
-// deinterleave2 writes x's even-indexed floats to even and its odd-indexed
-// ones to odd (a stride-2 depthwise convolution's column phases).
-func deinterleave2(even, odd, x []float32) {
-	n16 := 0
-	if useAVX2 {
-		n16 = len(x) &^ 15
-	}
-	if n16 > 0 {
-		_, _ = even[n16/2-1], odd[n16/2-1] // fail here, not in the assembly
-		deinterleave2AVX2(&even[0], &odd[0], &x[0], n16)
-	}
-	deinterleave2Go(even[n16/2:], odd[n16/2:], x[n16:])
-}
-
-//go:noescape
 func interleave2AVX2(x, even, odd *float32, n int)
 
 // interleave2 is deinterleave2's inverse: x[2j] = even[j], x[2j+1] = odd[j].
@@ -135,19 +118,23 @@ func copyRows(dst []float32, dstStride int, src []float32, srcStride, rows, cols
 //go:noescape
 func deinterleave2RowsAVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
 
-// deinterleave2Rows runs deinterleave2 on rows rows of n floats, x's rows
-// srcStride floats apart, even's and odd's dstStride apart.
+// deinterleave2Rows writes the even-indexed floats of rows rows of n
+// floats (x's rows srcStride floats apart) to even and the odd-indexed ones
+// to odd (their rows dstStride apart): a stride-2 window's column phases.
 func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStride, rows, n int) {
 	if rows == 0 || n == 0 {
 		return
 	}
-	if useAVX2 && n >= 16 && n%2 == 0 {
-		last := (rows - 1) * dstStride
-		_, _, _ = even[last+n/2-1], odd[last+n/2-1], x[(rows-1)*srcStride+n-1] // fail here, not in the assembly
-		deinterleave2RowsAVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, n)
+	if !useAVX2 || n < 16 {
+		deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
 		return
 	}
-	deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
+	ne, last := n&^1, (rows-1)*dstStride
+	_, _, _ = even[last+(n+1)/2-1], odd[last+ne/2-1], x[(rows-1)*srcStride+n-1] // fail here, not in the assembly
+	deinterleave2RowsAVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, ne)
+	for r := 0; n%2 == 1 && r < rows; r++ {
+		even[r*dstStride+n/2] = x[r*srcStride+n-1]
+	}
 }
 
 //go:noescape

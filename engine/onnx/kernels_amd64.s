@@ -146,36 +146,6 @@ end:
 	VZEROUPPER
 	RET
 
-// func deinterleave2AVX2(even, odd, x *float32, n int)
-// n (the floats of x) is a multiple of 16: VSHUFPS picks the even (odd)
-// floats of two vectors lane by lane, VPERMPD puts the lanes' halves in order.
-TEXT ·deinterleave2AVX2(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), DX
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-
-pairs16:
-	CMPQ CX, $16
-	JLT  pdone
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (DX)
-	ADDQ $64, SI
-	ADDQ $32, DI
-	ADDQ $32, DX
-	SUBQ $16, CX
-	JMP  pairs16
-
-pdone:
-	VZEROUPPER
-	RET
-
 // func interleave2AVX2(x, even, odd *float32, n int)
 // The inverse of deinterleave2AVX2: VUNPCKL/HPS pair the floats lane by
 // lane, VPERM2F128 puts the lanes in order. n is a multiple of 16.
@@ -329,9 +299,10 @@ cdone:
 	RET
 
 // func deinterleave2RowsAVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
-// deinterleave2AVX2 on each of rows rows of n ≥ 16 floats, n even (strides
-// in floats); a row's last 16-float block ends at its last float,
-// overlapping the one before it.
+// Rows of n ≥ 16 floats, n even (strides in floats), 16 floats at a time:
+// VSHUFPS picks the even (odd) floats of two vectors lane by lane, VPERMPD
+// puts the lanes' halves in order; a row's last block ends at its last
+// float, overlapping the one before it.
 TEXT ·deinterleave2RowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ even+0(FP), DI
 	MOVQ odd+8(FP), DX
@@ -351,8 +322,6 @@ drow:
 	XORQ  AX, AX
 
 dblock:
-	CMPQ AX, R10
-	JGE  dtail
 	MOVQ AX, BX
 	SHRQ $1, BX
 	VMOVUPS (SI)(AX*1), Y0
@@ -363,20 +332,15 @@ dblock:
 	VPERMPD $0xD8, Y3, Y3
 	VMOVUPS Y2, (DI)(BX*1)
 	VMOVUPS Y3, (DX)(BX*1)
+	CMPQ AX, R10
+	JGE  dnext
 	ADDQ $64, AX
+	CMPQ AX, R10
+	JLE  dblock
+	MOVQ R10, AX // the last block, overlapping
 	JMP  dblock
 
-dtail:
-	MOVQ R10, BX
-	SHRQ $1, BX
-	VMOVUPS (SI)(R10*1), Y0
-	VMOVUPS 32(SI)(R10*1), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)(BX*1)
-	VMOVUPS Y3, (DX)(BX*1)
+dnext:
 	ADDQ R9, SI
 	ADDQ R8, DI
 	ADDQ R8, DX

@@ -10,8 +10,6 @@ func biasClip(x []float32, b, lo, hi float32) { biasClipGo(x, b, lo, hi) }
 
 func dwDots(dst, g, src []float32, offs []int) { dwDotsGo(dst, g, src, offs) }
 
-func deinterleave2(even, odd, x []float32) { deinterleave2Go(even, odd, x) }
-
 func interleave2(x, even, odd []float32) { interleave2Go(x, even, odd) }
 
 func clipMask(dst, y, g []float32, lo, hi float32) { clipMaskGo(dst, y, g, lo, hi) }

@@ -285,10 +285,10 @@ func TestDepthwiseKernelMatchesGo(t *testing.T) {
 		near(t, "biasClip", x, y, []int{len(x)}, []int{len(y)}, 0)
 		m := rng.Intn(80)
 		ev, od := make([]float32, (m+1)/2), make([]float32, m/2)
-		deinterleave2(ev, od, x[:min(m, len(x))])
+		deinterleave2Rows(ev, od, 0, x, 0, 1, min(m, len(x)))
 		for j := 0; j < min(m, len(x)); j++ {
 			if got := [2][]float32{ev, od}[j%2][j/2]; got != x[j] {
-				t.Fatalf("deinterleave2 of %d floats: float %d came out %v, want %v", m, j, got, x[j])
+				t.Fatalf("deinterleave2Rows of %d floats: float %d came out %v, want %v", m, j, got, x[j])
 			}
 		}
 		// Outputs of a ReLU6, some at its bounds, some NaN.
