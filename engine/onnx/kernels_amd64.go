@@ -18,7 +18,8 @@ func biasClipAVX2(x *float32, n int, b, lo, hi float32)
 //go:noescape
 func interleave2AVX2(x, even, odd *float32, n int)
 
-// interleave2 is deinterleave2's inverse: x[2j] = even[j], x[2j+1] = odd[j].
+// interleave2 is deinterleave2Rows' inverse on one row: x[2j] = even[j],
+// x[2j+1] = odd[j].
 func interleave2(x, even, odd []float32) {
 	n16 := 0
 	if useAVX2 {

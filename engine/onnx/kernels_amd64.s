@@ -147,7 +147,7 @@ end:
 	RET
 
 // func interleave2AVX2(x, even, odd *float32, n int)
-// The inverse of deinterleave2AVX2: VUNPCKL/HPS pair the floats lane by
+// The inverse of deinterleave2RowsAVX2 on one row: VUNPCKL/HPS pair the floats lane by
 // lane, VPERM2F128 puts the lanes in order. n is a multiple of 16.
 TEXT ·interleave2AVX2(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), DI
