@@ -168,6 +168,8 @@ func TestExportMobileFaceNet(t *testing.T) {
 	dir := os.Getenv("CCFACE_ONNX_CROSSCHECK")
 	if dir == "" {
 		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	n := 2 // two faces are enough to train on; all eight are embedded below
 	back := roundTrip(t, m, x[:n*3*112*112], n, 2, 1e-5, filepath.Join(dir, "finetuned.onnx"))
