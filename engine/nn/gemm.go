@@ -328,8 +328,8 @@ type microKernel struct {
 	// fnN and fnEpiN, when set, are fn and fnEpi over tiles tiles down a
 	// column panel in one call (tile t at a + t·mr·k, c + t·mr·ldc, bias +
 	// t·mr).
-	fnN    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, tiles int)
-	fnEpiN func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
+	fnN    kernTiles
+	fnEpiN kernEpiTiles
 	// half, when set, is fn on the first nr/2 columns only: an edge panel
 	// that narrow (a 7×7 map's 49th column) costs half the full tile.
 	half kernFn
@@ -356,6 +356,8 @@ type (
 	kernEpi       func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32)
 	kernMasked    func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, mask *int32)
 	kernEpiMasked func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, mask *int32)
+	kernTiles     func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, tiles int)
+	kernEpiTiles  func(k int, a, b *float32, ldb int, c *float32, ldc int, add bool, bias *float32, lo, hi float32, tiles int)
 )
 
 // laneMask[8-n:] starts with the mask of an 8-float vector's first n lanes

@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"math"
-	"slices"
 
 	"github.com/ccface/ccface/engine/nn"
 	"github.com/ccface/ccface/engine/onnx/onnxpb"
@@ -132,7 +131,7 @@ func (b *builder) residual(n *onnxpb.NodeProto, shape []int) (string, int) {
 	if other == out {
 		other = ins[1]
 	}
-	if v := b.vals[other]; v == nil || v.k == nil || !slices.Equal(v.shape, shape) {
+	if v := b.vals[other]; v == nil || v.k == nil || !sameShape(v.shape, shape) {
 		return "", -1 // not computed yet, a constant, or broadcast
 	}
 	return other, j
