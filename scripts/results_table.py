@@ -17,6 +17,17 @@ cols += [(f"{s}px r1", f"lr{s}.rank1") for s in sizes]
 cols += [(f"{small}px r5", f"lr{small}.rank5"), (f"{small}px mAP", f"lr{small}.map"),
          (f"HR-{small}px ver", f"hrlr{small}.verif_acc")]
 key = f"lr{small}.rank1"
+
+
+def paired(a, b, k):
+    """Mean ± std over seeds of a's minus b's metric k, in points."""
+    d = [100 * (x[k] - y[k]) for x, y in zip(per_seed[a], per_seed[b]) if k in x and k in y]
+    if not d:
+        return "-"
+    sd = statistics.pstdev(d) if len(d) > 1 else 0.0
+    return f"{statistics.mean(d):+.1f} ± {sd:.1f}"
+
+
 print("| method | " + " | ".join(c for c, _ in cols) + f" | {small}px r1 vs proxyless (paired) |")
 print("|---|" + "---|" * (len(cols) + 1))
 for m in methods:
@@ -24,20 +35,8 @@ for m in methods:
     for _, k in cols:
         c = res[m].get(k, {"n": 0})
         row.append(f"{c['mean']:.1f} ± {c['std']:.1f}" if c["n"] else "-")
-    diff = "-"
-    if "proxyless" in per_seed and m != "proxyless":
-        d = [100 * (a[key] - b[key]) for a, b in zip(per_seed[m], per_seed["proxyless"]) if key in a and key in b]
-        if d:
-            sd = statistics.pstdev(d) if len(d) > 1 else 0.0
-            diff = f"{statistics.mean(d):+.1f} ± {sd:.1f}"
+    diff = paired(m, "proxyless", key) if "proxyless" in per_seed and m != "proxyless" else "-"
     print(f"| {m} | " + " | ".join(row) + f" | {diff} |")
-
-def paired(a, b, k):
-    d = [100 * (x[k] - y[k]) for x, y in zip(per_seed[a], per_seed[b]) if k in x and k in y]
-    if not d:
-        return "-"
-    sd = statistics.pstdev(d) if len(d) > 1 else 0.0
-    return f"{statistics.mean(d):+.1f} ± {sd:.1f}"
 
 if "ccface" in per_seed:
     keys = [(f"{s} px", f"lr{s}.rank1") for s in sorted(sizes)] + [("HR", "hr.rank1")]

@@ -5,11 +5,28 @@ per-seed differences to the first (baseline) run, same seeds:
     python3 scripts/tune_table.py ccface BASE/compare.json lr=0.02:RUN/compare.json ..."""
 import json, statistics, sys
 
-method, base = sys.argv[1], json.load(open(sys.argv[2]))
+
+
+def load(path):
+    """A compare.json holding method, or exit with one line saying why."""
+    try:
+        with open(path) as f:
+            run = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"tune_table: {path}: {e}")
+    if method not in run.get("per_seed", {}):
+        sys.exit(f"tune_table: {path} has no {method} runs (it has {', '.join(run.get('per_seed', {})) or 'none'})")
+    return run
+
+
+if len(sys.argv) < 3 or any(":" not in a for a in sys.argv[3:]):
+    sys.exit("usage: tune_table.py METHOD BASE/compare.json [LABEL:RUN/compare.json ...]")
+method = sys.argv[1]
+base = load(sys.argv[2])
 runs = [("baseline", base)]
 for arg in sys.argv[3:]:
     label, path = arg.split(":", 1)
-    runs.append((label, json.load(open(path))))
+    runs.append((label, load(path)))
 sizes = sorted(base["config"]["eval"]["lr_sizes"], reverse=True)
 keys = [("HR", "hr.rank1")] + [(f"{s}px", f"lr{s}.rank1") for s in sizes]
 
