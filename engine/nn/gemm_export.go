@@ -3,7 +3,10 @@ package nn
 // Gemm is the engine's matrix product for other engine packages (the ONNX
 // importer runs its convolutions on it). Like a Net's own, it keeps packing
 // buffers between calls: one Gemm per goroutine.
-type Gemm struct{ g gemmer }
+type Gemm struct {
+	g      gemmer
+	shared Packed // MulShared's
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, op(A)
 // m×k and op(B) k×n, like BLAS Sgemm.
@@ -31,47 +34,69 @@ type Epilogue struct {
 // where the kernel can (a second pass over c cost 5% of a network's
 // forward pass).
 func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32, epi *Epilogue) {
+	m.Pack(&m.shared, rows, k, a)
+	for i := range b {
+		m.MulPacked(&m.shared, cols, b[i], c[i], epi)
+		if epi != nil && epi.After != nil {
+			epi.After(i)
+		}
+	}
+}
+
+// Packed is a rows×k matrix a packed for the micro-kernel, to be
+// multiplied by many matrices one at a time (MulPacked): what MulShared
+// does for a batch, for a caller that runs several products on one image
+// before the next. It keeps its buffer between Packs.
+type Packed struct {
+	rows, k int
+	a       []float32 // as given, for the blas32 path
+	panels  []float32
+}
+
+// Pack packs a (rows×k, row-major) into p.
+func (m *Gemm) Pack(p *Packed, rows, k int, a []float32) {
+	p.rows, p.k, p.a = rows, k, a
+	kern := m.g.kernel()
+	if kern.fn == nil || rows == 0 || k == 0 {
+		return
+	}
+	mp := roundUp(rows, kern.mr)
+	p.panels = grow(p.panels, mp*k)
+	for pc := 0; pc < k; pc += gemmKC {
+		packA(p.panels[mp*pc:], false, a, k, 0, rows, pc, min(gemmKC, k-pc), kern.mr, 1)
+	}
+}
+
+// MulPacked computes c = a·b (b k×cols, c rows×cols, row-major and dense)
+// for the a packed in p, then epi (its After is not called).
+func (m *Gemm) MulPacked(p *Packed, cols int, b, c []float32, epi *Epilogue) {
 	g := &m.g
+	rows, k := p.rows, p.k
 	kern := g.kernel()
 	bias := g.epiBias(epi, rows)
 	if kern.fn == nil || rows == 0 || cols == 0 || k == 0 {
-		for i := range b {
-			g.sgemm(false, false, rows, cols, k, 1, a, k, b[i], cols, 0, c[i], cols)
-			for r := 0; bias != nil && r < rows; r++ {
-				biasClamp(c[i][r*cols:(r+1)*cols], bias[r], epi.Lo, epi.Hi)
-			}
-			if epi != nil && epi.After != nil {
-				epi.After(i)
-			}
+		g.sgemm(false, false, rows, cols, k, 1, p.a, k, b, cols, 0, c, cols)
+		for r := 0; bias != nil && r < rows; r++ {
+			biasClamp(c[r*cols:(r+1)*cols], bias[r], epi.Lo, epi.Hi)
 		}
 		return
 	}
 	mr, nr := kern.mr, kern.nr
 	mp := roundUp(rows, mr)
-	g.packA = grow(g.packA, mp*k)
-	for pc := 0; pc < k; pc += gemmKC {
-		kc := min(gemmKC, k-pc)
-		packA(g.packA[mp*pc:], false, a, k, 0, rows, pc, kc, mr, 1)
-	}
 	ncMax := min(gemmNC/nr*nr, roundUp(cols, nr))
 	g.packB = grow(g.packB, min(gemmKC, k)*ncMax)
 	g.tile = grow(g.tile, mr*nr)
-	for i := range b {
-		for jc := 0; jc < cols; jc += ncMax {
-			nc := min(ncMax, cols-jc)
-			for pc := 0; pc < k; pc += gemmKC {
-				kc := min(gemmKC, k-pc)
-				packB(g.packB, false, true, b[i], cols, pc, kc, jc, nc, nr)
-				var bs []float32
-				var lo, hi float32
-				if pc+kc == k && bias != nil {
-					bs, lo, hi = bias, epi.Lo, epi.Hi
-				}
-				g.block(kern, g.packA[mp*pc:], rows, kc, b[i][pc*cols+jc:], cols, nc, c[i][jc:], cols, pc > 0, bs, lo, hi)
+	for jc := 0; jc < cols; jc += ncMax {
+		nc := min(ncMax, cols-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(g.packB, false, true, b, cols, pc, kc, jc, nc, nr)
+			var bs []float32
+			var lo, hi float32
+			if pc+kc == k && bias != nil {
+				bs, lo, hi = bias, epi.Lo, epi.Hi
 			}
-		}
-		if epi != nil && epi.After != nil {
-			epi.After(i)
+			g.block(kern, p.panels[mp*pc:], rows, kc, b[pc*cols+jc:], cols, nc, c[jc:], cols, pc > 0, bs, lo, hi)
 		}
 	}
 }

@@ -137,8 +137,27 @@ func (b *builder) residual(n *onnxpb.NodeProto, shape []int) (string, int) {
 	return other, j
 }
 
-func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
-	x, w := ins[0].shape, ins[1].shape
+// convStage is one convolution as the builder reads it: its geometry
+// (with the activation after it folded in), the inputs it reads besides
+// its image, and the residual Add it does as it writes (inference only).
+type convStage struct {
+	g        *convGeom
+	pw       bool        // a 1×1 convolution, run as a matrix product
+	names    []string    // weights, bias if any, residual input if any
+	vals     []*value    // their values
+	residual bool        // the last of vals is added to the output
+	out      string      // the ONNX value it writes: its own, its activation's or its Add's
+	fused    []int       // the nodes after it whose work it does
+	packed   []nn.Packed // the weights of each group, packed each run (not depthwise)
+	epi      nn.Epilogue
+}
+
+// convStage reads Conv node i (image shape x, weights and bias ws).
+func (b *builder) convStage(i int, n *onnxpb.NodeProto, x []int, ws []*value) (*convStage, error) {
+	if len(ws) == 0 || ws[0] == nil {
+		return nil, b.errf("a convolution needs weights")
+	}
+	w := ws[0].shape
 	if len(x) != 4 || len(w) != 4 {
 		return nil, b.errf("ccface runs 2-D convolutions, got input %v and weights %v", x, w)
 	}
@@ -150,90 +169,226 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	if g.kh != w[2] || g.kw != w[3] || g.cin%g.group != 0 || g.cout%g.group != 0 || w[1] != g.cin/g.group {
 		return nil, b.errf("weights %v do not fit input %v with group %d", w, x, g.group)
 	}
-	names, vals := n.GetInput()[:2], ins[:2]
-	if len(ins) > 2 && ins[2] != nil {
-		if prod(ins[2].shape) != g.cout {
-			return nil, b.errf("bias of shape %v for %d channels", ins[2].shape, g.cout)
+	st := &convStage{g: g, names: n.GetInput()[1:2], vals: ws[:1], out: n.GetOutput()[0]}
+	if len(ws) > 1 && ws[1] != nil {
+		if prod(ws[1].shape) != g.cout {
+			return nil, b.errf("bias of shape %v for %d channels", ws[1].shape, g.cout)
 		}
 		g.hasBias = true
-		names, vals = n.GetInput()[:3], ins[:3]
+		st.names, st.vals = n.GetInput()[1:3], ws[:2]
 	}
 	g.depthwise = g.group == g.cin && g.cout == g.cin && g.sh == g.sw && g.sh <= 8
-	pw := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.group == 1 && g.pt+g.pl+g.pb+g.pr == 0
+	st.pw = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.group == 1 && g.pt+g.pl+g.pb+g.pr == 0
 	var j int
 	g.lo, g.hi, j = b.activation(i, n)
-	residual := false
-	if j < 0 && pw && !b.train { // a backward pass would need the sum's parts apart
-		var name string
-		if name, j = b.residual(n, []int{g.n, g.cout, g.ho, g.wo}); j >= 0 {
-			residual = true
-			names, vals = append(names[:len(names):len(names)], name), append(vals[:len(vals):len(vals)], b.vals[name])
+	if j >= 0 {
+		st.fused = append(st.fused, j)
+		st.out = b.m.Proto.GetGraph().GetNode()[j].GetOutput()[0]
+	}
+	if j < 0 && st.pw && !b.train { // a backward pass would need the sum's parts apart
+		if name, k := b.residual(n, []int{g.n, g.cout, g.ho, g.wo}); k >= 0 {
+			st.residual = true
+			st.names, st.vals = append(st.names[:len(st.names):len(st.names)], name), append(st.vals[:len(st.vals):len(st.vals)], b.vals[name])
+			st.fused = append(st.fused, k)
+			st.out = b.m.Proto.GetGraph().GetNode()[k].GetOutput()[0]
 		}
 	}
 	b.macs += int64(g.cout * g.ho * g.wo * w[1] * g.kh * g.kw)
-	v, err := b.kernelOp([]int{g.n, g.cout, g.ho, g.wo}, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
-		var bias, res []float32
-		if g.hasBias {
-			bias = src[2]
-		}
-		if residual {
-			res = src[len(src)-1]
-		}
-		switch {
-		case g.depthwise:
-			depthwise(rt, g, dst, src[0], src[1], bias)
-		case pw:
-			pointwise(rt, g, dst, src[0], src[1], bias, res)
-		default:
-			convIm2col(rt, g, dst, src[0], src[1], bias)
-		}
-	})
+	return st, nil
+}
+
+// chainNext returns the index of the convolution that alone reads st's
+// output, the next in a chain with it (-1: none).
+func (b *builder) chainNext(st *convStage) int {
+	if b.train || st.residual {
+		return -1
+	}
+	users := b.users[st.out]
+	if len(users) != 1 || users[0] < 0 {
+		return -1
+	}
+	j := users[0]
+	n := b.m.Proto.GetGraph().GetNode()[j]
+	ins := n.GetInput()
+	if n.GetOpType() != "Conv" || len(ins) < 2 || ins[0] != st.out || ins[1] == st.out || (len(ins) > 2 && ins[2] == st.out) {
+		return -1
+	}
+	return j
+}
+
+// buildConv adds Conv node i, and in an inference graph the convolutions
+// that follow it one after the other (a chain: each the only reader of
+// the one before), as one kernel that runs the chain image by image: an
+// image's intermediate maps are then read from cache by the next
+// convolution instead of from memory, batch-sized maps that do not fit
+// any cache (1.1× faster on MobileFaceNet's 28×28 blocks).
+func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, error) {
+	st, err := b.convStage(i, n, ins[0].shape, ins[1:])
 	if err != nil {
 		return nil, err
 	}
-	v.k.grad = convGrad(g)
-	if j >= 0 {
-		b.fused[j] = true
-		b.vals[b.m.Proto.GetGraph().GetNode()[j].GetOutput()[0]] = v
+	stages := []*convStage{st}
+	nodes := b.m.Proto.GetGraph().GetNode()
+	for j := b.chainNext(st); j >= 0; j = b.chainNext(st) {
+		next := nodes[j]
+		var ws []*value
+		for _, name := range next.GetInput()[1:] {
+			ws = append(ws, b.vals[name]) // nil: left out, or not a constant yet (refused below)
+		}
+		if ws[0] == nil || (len(ws) > 1 && ws[1] == nil && next.GetInput()[2] != "") {
+			break
+		}
+		saved := b.node
+		b.node = next
+		nst, err := b.convStage(j, next, []int{st.g.n, st.g.cout, st.g.ho, st.g.wo}, ws)
+		b.node = saved
+		if err != nil {
+			return nil, err
+		}
+		st.fused = append(st.fused, j)
+		stages = append(stages, nst)
+		st = nst
 	}
+	names, vals := n.GetInput()[:1], ins[:1]
+	for _, s := range stages {
+		names, vals = append(names, s.names...), append(vals, s.vals...)
+	}
+	last := stages[len(stages)-1].g
+	out := []int{last.n, last.cout, last.ho, last.wo}
+	var v *value
+	if len(stages) == 1 {
+		v, err = b.kernelOp(out, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
+			st.run(rt, dst, src[0], src[1:])
+		})
+		if err == nil {
+			v.k.grad = convGrad(st.g)
+		}
+	} else {
+		v, err = b.kernelOp(out, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
+			runChain(rt, stages, dst, src)
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stages {
+		for _, j := range s.fused {
+			b.fused[j] = true
+		}
+	}
+	b.vals[st.out] = v
 	return []*value{v}, nil
 }
 
-// pointwise: a 1×1 convolution is, per image, out[Cout,HW] = W[Cout,Cin]·x[Cin,HW].
-// With res (a fused residual Add) each image's output then gets res's
-// added while it is in cache.
-func pointwise(rt *runtime, g *convGeom, dst, x, w, bias, res []float32) {
-	hw := g.h * g.w
-	bs, cs := make([][]float32, g.n), make([][]float32, g.n)
-	for i := range bs {
-		bs[i], cs[i] = x[i*g.cin*hw:(i+1)*g.cin*hw], dst[i*g.cout*hw:(i+1)*g.cout*hw]
+// run runs the stage on a batch: x the images, in what it reads (weights,
+// bias, residual input; in that order, as present).
+func (st *convStage) run(rt *runtime, dst, x []float32, in [][]float32) {
+	g := st.g
+	if g.depthwise {
+		depthwise(rt, g, dst, x, in[0], st.bias(in))
+		return
 	}
-	epi := &nn.Epilogue{Bias: bias, Lo: g.lo, Hi: g.hi}
-	if res != nil {
-		epi.After = func(i int) { addVV(cs[i], cs[i], res[i*g.cout*hw:(i+1)*g.cout*hw]) }
+	st.pack(rt, in[0])
+	one := *g
+	one.n = 1
+	xs, size := g.cin*g.h*g.w, g.cout*g.ho*g.wo
+	for i := 0; i < g.n; i++ {
+		st.image(rt, &one, dst[i*size:(i+1)*size], x[i*xs:(i+1)*xs], in, i)
 	}
-	rt.gemm.MulShared(g.cout, hw, g.cin, w, bs, cs, epi)
 }
 
-// convIm2col runs any other convolution as im2col and a product per image
-// and group, with the bias and activation in the product's epilogue.
-func convIm2col(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+func (st *convStage) bias(in [][]float32) []float32 {
+	if st.g.hasBias {
+		return in[1]
+	}
+	return nil
+}
+
+// pack packs the weights of a stage run as matrix products (all but
+// depthwise), a matrix per group, once for all the images of a run: on
+// small maps repacking them per image cost as much as the products.
+func (st *convStage) pack(rt *runtime, w []float32) {
+	g := st.g
+	og, k := g.cout/g.group, g.cin/g.group*g.kh*g.kw
+	if len(st.packed) != g.group {
+		st.packed = make([]nn.Packed, g.group)
+	}
+	for gr := range st.packed {
+		rt.gemm.Pack(&st.packed[gr], og, k, w[gr*og*k:(gr+1)*og*k])
+	}
+}
+
+// image runs the stage on image i (x, dst its maps; g has n = 1), after
+// pack. A 1×1 convolution is out[Cout,HW] = W[Cout,Cin]·x[Cin,HW]; any
+// other (not depthwise) goes through its patch matrix, per group; the
+// bias and activation in the product's epilogue, a residual Add while the
+// output is in cache.
+func (st *convStage) image(rt *runtime, g *convGeom, dst, x []float32, in [][]float32, i int) {
+	bias := st.bias(in)
+	if g.depthwise {
+		depthwise(rt, g, dst, x, in[0], bias)
+		return
+	}
 	cg, og := g.cin/g.group, g.cout/g.group
-	k := cg * g.kh * g.kw
 	p := g.ho * g.wo
-	col := rt.buf(0, k*p)
-	pt := newPatches(rt, g)
-	cols, outs := [][]float32{col}, make([][]float32, 1)
-	epi := &nn.Epilogue{Lo: g.lo, Hi: g.hi}
-	for i := 0; i < g.n; i++ {
-		for gr := 0; gr < g.group; gr++ {
-			pt.im2col(col, x[(i*g.cin+gr*cg)*g.h*g.w:], g, cg)
-			outs[0] = dst[(i*g.cout+gr*og)*p : (i*g.cout+(gr+1)*og)*p]
-			if bias != nil {
-				epi.Bias = bias[gr*og : (gr+1)*og]
-			}
-			rt.gemm.MulShared(og, p, k, w[gr*og*k:(gr+1)*og*k], cols, outs, epi)
+	b := x
+	var pt patches
+	if !st.pw {
+		b = rt.buf(0, cg*g.kh*g.kw*p)
+		pt = newPatches(rt, g)
+	}
+	for gr := range st.packed {
+		if !st.pw {
+			pt.im2col(b, x[gr*cg*g.h*g.w:], g, cg)
 		}
+		st.epi.Bias, st.epi.Lo, st.epi.Hi = nil, g.lo, g.hi
+		if bias != nil {
+			st.epi.Bias = bias[gr*og : (gr+1)*og]
+		}
+		rt.gemm.MulPacked(&st.packed[gr], p, b, dst[gr*og*p:(gr+1)*og*p], &st.epi)
+	}
+	if st.residual {
+		addVV(dst, dst, in[len(in)-1][i*len(dst):(i+1)*len(dst)])
+	}
+}
+
+// runChain runs a chain of convolutions image by image, each image's
+// intermediate maps in buffers of one image.
+func runChain(rt *runtime, stages []*convStage, dst []float32, src [][]float32) {
+	ins := make([][][]float32, len(stages))
+	tmp := make([][]float32, len(stages)-1)
+	one := make([]convGeom, len(stages))
+	at := 1
+	for s, st := range stages {
+		ins[s] = src[at : at+len(st.names)]
+		at += len(st.names)
+		one[s] = *st.g
+		one[s].n = 1
+		if !st.g.depthwise {
+			st.pack(rt, ins[s][0])
+		}
+		if s < len(tmp) {
+			tmp[s] = rt.acquire(st.g.cout * st.g.ho * st.g.wo)
+		}
+	}
+	g0 := stages[0].g
+	xs := g0.cin * g0.h * g0.w
+	for i := 0; i < g0.n; i++ {
+		x := src[0][i*xs : (i+1)*xs]
+		for s, st := range stages {
+			var out []float32
+			if s < len(tmp) {
+				out = tmp[s]
+			} else {
+				size := len(dst) / g0.n
+				out = dst[i*size : (i+1)*size]
+			}
+			st.image(rt, &one[s], out, x, ins[s], i)
+			x = out
+		}
+	}
+	for _, t := range tmp {
+		rt.release(t)
 	}
 }
 
