@@ -20,9 +20,13 @@
 // the node that alone reads its output when it can do that node's work as
 // it writes: a Relu or Clip (any graph), a residual Add of a same-shaped
 // tensor (inference graphs only: a backward pass needs the sum's parts).
-// Shape arithmetic
-// (Shape, Gather, Unsqueeze, Concat, Slice on shapes) is folded at build
-// time: the input size is fixed when a Runner is built.
+// In an inference graph, convolutions that follow one another (each the
+// only reader of the one before, as in a MobileNet block: expand, depthwise,
+// project) are one op that runs the chain image by image, so an image's
+// intermediate maps stay in cache between convolutions and exist only one
+// image at a time. Shape arithmetic (Shape, Gather, Unsqueeze, Concat,
+// Slice on shapes) is folded at build time: the input size is fixed when
+// a Runner is built.
 //
 // It must not import sessions, tui or plots (engine/deps_test.go).
 package onnx
