@@ -126,17 +126,24 @@ func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStrid
 	if rows == 0 || n == 0 {
 		return
 	}
-	if !useAVX2 || n < 16 {
+	if !useAVX2 || n < 8 {
 		deinterleave2RowsGo(even, odd, dstStride, x, srcStride, rows, n)
 		return
 	}
 	ne, last := n&^1, (rows-1)*dstStride
 	_, _, _ = even[last+(n+1)/2-1], odd[last+ne/2-1], x[(rows-1)*srcStride+n-1] // fail here, not in the assembly
-	deinterleave2RowsAVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, ne)
+	if ne < 16 {
+		deinterleave2Rows8AVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, ne)
+	} else {
+		deinterleave2RowsAVX2(&even[0], &odd[0], dstStride, &x[0], srcStride, rows, ne)
+	}
 	for r := 0; n%2 == 1 && r < rows; r++ {
 		even[r*dstStride+n/2] = x[r*srcStride+n-1]
 	}
 }
+
+//go:noescape
+func deinterleave2Rows8AVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
 
 //go:noescape
 func addAVX2(d, a, c *float32, n int)

@@ -351,6 +351,49 @@ ddone:
 	VZEROUPPER
 	RET
 
+// func deinterleave2Rows8AVX2(even, odd *float32, dstStride int, x *float32, srcStride, rows, n int)
+// deinterleave2RowsAVX2 for rows of 8 ≤ n < 16 floats (a 14×14 map's), n
+// even: two blocks of 8 floats a row, 128-bit shuffles, the second block
+// ending at the row's last float.
+TEXT ·deinterleave2Rows8AVX2(SB), NOSPLIT, $0-56
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ dstStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ x+24(FP), SI
+	MOVQ srcStride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), CX
+	MOVQ n+48(FP), R10
+	SHLQ $2, R10
+	SUBQ $32, R10 // x's byte offset of a row's last block
+	MOVQ R10, BX
+	SHRQ $1, BX   // that block's in even and odd
+
+e8row:
+	TESTQ CX, CX
+	JLE   e8done
+	VMOVUPS (SI), X0
+	VMOVUPS 16(SI), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMOVUPS X2, (DI)
+	VMOVUPS X3, (DX)
+	VMOVUPS (SI)(R10*1), X0
+	VMOVUPS 16(SI)(R10*1), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMOVUPS X2, (DI)(BX*1)
+	VMOVUPS X3, (DX)(BX*1)
+	ADDQ R9, SI
+	ADDQ R8, DI
+	ADDQ R8, DX
+	DECQ CX
+	JMP  e8row
+
+e8done:
+	RET
+
 // func addAVX2(d, a, c *float32, n int)
 // d = a + c; n is a multiple of 8.
 TEXT ·addAVX2(SB), NOSPLIT, $0-32
