@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -71,4 +72,42 @@ func TestConvChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	near(t, "chain", run.Output(0), want, run.OutputShape(0), shape, 1e-5)
+}
+
+// TestDepthwise3x3 checks the in-place 3×3 kernel against the phase
+// layout's on planes of every width up to three chunks and the network's:
+// the same sums bit for bit, and nothing written outside the planes.
+func TestDepthwise3x3(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	widths := []int{56, 28, 14, 7}
+	for w := 1; w <= 25; w++ {
+		widths = append(widths, w)
+	}
+	for _, w := range widths {
+		for _, h := range []int{1, 2, 3, 5, w} {
+			g := &convGeom{n: 2, cin: 3, h: h, w: w, cout: 3, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, pb: 1, pr: 1,
+				ho: h, wo: w, group: 3, depthwise: true, lo: -0.5, hi: 1.5, hasBias: true}
+			size := g.n * g.cin * h * w
+			x, wt, bias := randn(rng, size), randn(rng, 27), randn(rng, 3)
+			got := make([]float32, size+9)
+			for i := range got {
+				got[i] = 42
+			}
+			if !depthwise3x3(g, got[:size], x, wt, bias) {
+				t.Skip("no AVX2 here: the phase layout runs every depthwise convolution")
+			}
+			want := make([]float32, size)
+			depthwisePhases(&runtime{}, g, want, x, wt, bias)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d×%d planes: output %d is %v, the phase layout's %v", h, w, i, got[i], want[i])
+				}
+			}
+			for i, v := range got[size:] {
+				if v != 42 {
+					t.Fatalf("%d×%d planes: wrote %v %d floats past the output", h, w, v, i+1)
+				}
+			}
+		}
+	}
 }

@@ -454,16 +454,23 @@ func (pt patches) im2col(col, x []float32, g *convGeom, c int) {
 	}
 }
 
-// depthwise runs a convolution with one filter per channel.
-//
-// Each padded input plane is split into s×s phases (rows and columns by
-// their remainder mod the stride s), so that every tap (ky,kx) reads one
-// phase at a fixed offset and a stride-s convolution becomes a sum of
-// shifted, contiguous vectors. Computing the output with the phases' row
-// length wph (a few columns wider than the output) makes the whole plane
-// one run of the vector kernel dwTaps; the extra columns are dropped when
-// the rows are copied out.
+// depthwise runs a convolution with one filter per channel: the common
+// 3×3 window with stride 1 and padding 1 straight from the planes where
+// the CPU has a kernel for it (depthwise3x3), any other on the phases.
 func depthwise(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
+	if !depthwise3x3(g, dst, x, w, bias) {
+		depthwisePhases(rt, g, dst, x, w, bias)
+	}
+}
+
+// depthwisePhases splits each padded input plane into s×s phases (rows
+// and columns by their remainder mod the stride s), so that every tap
+// (ky,kx) reads one phase at a fixed offset and a stride-s convolution
+// becomes a sum of shifted, contiguous vectors. Computing the output with
+// the phases' row length wph (a few columns wider than the output) makes
+// the whole plane one run of the vector kernel dwTaps; the extra columns
+// are dropped when the rows are copied out.
+func depthwisePhases(rt *runtime, g *convGeom, dst, x, w, bias []float32) {
 	l := newDWLayout(g)
 	ph := rt.buf(0, l.s*l.s*l.phase)
 	vn := (g.ho*l.wph + 7) &^ 7

@@ -164,3 +164,34 @@ func addVV(d, a, c []float32) {
 
 //go:noescape
 func dw9AVX2(dst *float32, n int, src *float32, offs *int, w *float32, bias, lo, hi float32)
+
+//go:noescape
+func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias, lo, hi float32, perm *int32)
+
+// zeroRow is the row above and below a plane for dw3s1AVX2.
+var zeroRow [1024]float32
+
+// dw3Perm moves the centre taps one lane right (the left taps of a row's
+// first chunk) and one lane left (the right taps of its last chunk).
+var dw3Perm = [16]int32{0, 0, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 7, 7}
+
+// depthwise3x3 runs the depthwise convolution g when it is the common 3×3
+// window with stride 1 and padding 1 on rows of at least 9 (narrower ones
+// are a row's single chunk), plane by plane in place (see dw3s1AVX2), and
+// says whether it did.
+func depthwise3x3(g *convGeom, dst, x, w, bias []float32) bool {
+	if !useAVX2 || g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.pt != 1 || g.pl != 1 || g.pb != 1 || g.pr != 1 || g.w < 9 || g.w > len(zeroRow) {
+		return false
+	}
+	plane, planes := g.h*g.w, g.n*g.cin
+	_, _, _ = dst[planes*plane-1], x[planes*plane-1], w[9*g.cin-1] // fail here, not in the assembly
+	for c := 0; c < planes; c++ {
+		ch := c % g.cin
+		var b float32
+		if bias != nil {
+			b = bias[ch]
+		}
+		dw3s1AVX2(&dst[c*plane], &x[c*plane], &zeroRow[0], g.h, g.w, &w[ch*9], b, g.lo, g.hi, &dw3Perm[0])
+	}
+	return true
+}

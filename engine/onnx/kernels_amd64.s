@@ -585,3 +585,151 @@ b8:
 d9done:
 	VZEROUPPER
 	RET
+// func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias, lo, hi float32, perm *int32)
+// A 3×3 depthwise window, stride 1, padding 1, over one h×w plane (w ≥ 9)
+// read from the plane itself and written straight to dst: the phase
+// layout's copy in and copy out cost as much as the taps. A row is done
+// in chunks of 8 outputs, the last chunk ending at the row's last output
+// (overlapping the one before it), so that every load and store is inside
+// a row; the first chunk's left taps and the last chunk's right taps,
+// whose outer lane is the padding, are the centre taps moved one lane by
+// VPERMPS (perm: the two index vectors) with that lane zeroed. The rows
+// above the first and below the last are zero. The taps go in the order
+// of dw9AVX2 from the same bias, so the sums are the phase layout's.
+TEXT ·dw3s1AVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ zero+16(FP), R13
+	MOVQ h+24(FP), CX
+	MOVQ w+32(FP), R8
+	LEAQ -32(R8*4), R9 // the last chunk's byte offset in a row
+	SHLQ $2, R8        // a row's bytes
+	MOVQ wt+40(FP), AX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VBROADCASTSS 20(AX), Y5
+	VBROADCASTSS 24(AX), Y6
+	VBROADCASTSS 28(AX), Y7
+	VBROADCASTSS 32(AX), Y8
+	VBROADCASTSS bias+48(FP), Y9
+	VBROADCASTSS lo+52(FP), Y10
+	VBROADCASTSS hi+56(FP), Y11
+	MOVQ perm+64(FP), R10
+	MOVQ R13, R11 // the row above the first
+
+d3row:
+	MOVQ R13, R12 // the row below the last
+	CMPQ CX, $1
+	JEQ  d3below
+	LEAQ (SI)(R8*1), R12
+
+d3below:
+	XORQ    BX, BX
+	VMOVDQU (R10), Y12
+	VXORPS  Y14, Y14, Y14
+	VMOVAPS Y9, Y13
+	VPERMPS (R11)(BX*1), Y12, Y15
+	VBLENDPS $0x01, Y14, Y15, Y15
+	VFMADD231PS Y15, Y0, Y13
+	VFMADD231PS 0(R11)(BX*1), Y1, Y13
+	VFMADD231PS 4(R11)(BX*1), Y2, Y13
+	VPERMPS (SI)(BX*1), Y12, Y15
+	VBLENDPS $0x01, Y14, Y15, Y15
+	VFMADD231PS Y15, Y3, Y13
+	VFMADD231PS 0(SI)(BX*1), Y4, Y13
+	VFMADD231PS 4(SI)(BX*1), Y5, Y13
+	VPERMPS (R12)(BX*1), Y12, Y15
+	VBLENDPS $0x01, Y14, Y15, Y15
+	VFMADD231PS Y15, Y6, Y13
+	VFMADD231PS 0(R12)(BX*1), Y7, Y13
+	VFMADD231PS 4(R12)(BX*1), Y8, Y13
+	VMAXPS Y10, Y13, Y13
+	VMINPS Y11, Y13, Y13
+	VMOVUPS Y13, (DI)(BX*1)
+	MOVQ $32, BX
+
+d3two:
+	LEAQ 32(BX), AX
+	CMPQ AX, R9
+	JGE  d3one
+	VMOVAPS Y9, Y13
+	VMOVAPS Y9, Y14
+	VFMADD231PS -4(R11)(BX*1), Y0, Y13
+	VFMADD231PS 28(R11)(BX*1), Y0, Y14
+	VFMADD231PS 0(R11)(BX*1), Y1, Y13
+	VFMADD231PS 32(R11)(BX*1), Y1, Y14
+	VFMADD231PS 4(R11)(BX*1), Y2, Y13
+	VFMADD231PS 36(R11)(BX*1), Y2, Y14
+	VFMADD231PS -4(SI)(BX*1), Y3, Y13
+	VFMADD231PS 28(SI)(BX*1), Y3, Y14
+	VFMADD231PS 0(SI)(BX*1), Y4, Y13
+	VFMADD231PS 32(SI)(BX*1), Y4, Y14
+	VFMADD231PS 4(SI)(BX*1), Y5, Y13
+	VFMADD231PS 36(SI)(BX*1), Y5, Y14
+	VFMADD231PS -4(R12)(BX*1), Y6, Y13
+	VFMADD231PS 28(R12)(BX*1), Y6, Y14
+	VFMADD231PS 0(R12)(BX*1), Y7, Y13
+	VFMADD231PS 32(R12)(BX*1), Y7, Y14
+	VFMADD231PS 4(R12)(BX*1), Y8, Y13
+	VFMADD231PS 36(R12)(BX*1), Y8, Y14
+	VMAXPS Y10, Y13, Y13
+	VMAXPS Y10, Y14, Y14
+	VMINPS Y11, Y13, Y13
+	VMINPS Y11, Y14, Y14
+	VMOVUPS Y13, 0(DI)(BX*1)
+	VMOVUPS Y14, 32(DI)(BX*1)
+	ADDQ $64, BX
+	JMP  d3two
+
+d3one:
+	CMPQ BX, R9
+	JGE  d3last
+	VMOVAPS Y9, Y13
+	VFMADD231PS -4(R11)(BX*1), Y0, Y13
+	VFMADD231PS 0(R11)(BX*1), Y1, Y13
+	VFMADD231PS 4(R11)(BX*1), Y2, Y13
+	VFMADD231PS -4(SI)(BX*1), Y3, Y13
+	VFMADD231PS 0(SI)(BX*1), Y4, Y13
+	VFMADD231PS 4(SI)(BX*1), Y5, Y13
+	VFMADD231PS -4(R12)(BX*1), Y6, Y13
+	VFMADD231PS 0(R12)(BX*1), Y7, Y13
+	VFMADD231PS 4(R12)(BX*1), Y8, Y13
+	VMAXPS Y10, Y13, Y13
+	VMINPS Y11, Y13, Y13
+	VMOVUPS Y13, 0(DI)(BX*1)
+	ADDQ $32, BX
+
+d3last:
+	MOVQ    R9, BX
+	VMOVDQU 32(R10), Y12
+	VXORPS  Y14, Y14, Y14
+	VMOVAPS Y9, Y13
+	VFMADD231PS -4(R11)(BX*1), Y0, Y13
+	VFMADD231PS 0(R11)(BX*1), Y1, Y13
+	VPERMPS (R11)(BX*1), Y12, Y15
+	VBLENDPS $0x80, Y14, Y15, Y15
+	VFMADD231PS Y15, Y2, Y13
+	VFMADD231PS -4(SI)(BX*1), Y3, Y13
+	VFMADD231PS 0(SI)(BX*1), Y4, Y13
+	VPERMPS (SI)(BX*1), Y12, Y15
+	VBLENDPS $0x80, Y14, Y15, Y15
+	VFMADD231PS Y15, Y5, Y13
+	VFMADD231PS -4(R12)(BX*1), Y6, Y13
+	VFMADD231PS 0(R12)(BX*1), Y7, Y13
+	VPERMPS (R12)(BX*1), Y12, Y15
+	VBLENDPS $0x80, Y14, Y15, Y15
+	VFMADD231PS Y15, Y8, Y13
+	VMAXPS Y10, Y13, Y13
+	VMINPS Y11, Y13, Y13
+	VMOVUPS Y13, (DI)(BX*1)
+	MOVQ SI, R11
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE  d3row
+	VZEROUPPER
+	RET
+

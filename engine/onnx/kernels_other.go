@@ -23,3 +23,5 @@ func deinterleave2Rows(even, odd []float32, dstStride int, x []float32, srcStrid
 }
 
 func addVV(d, a, c []float32) { addVVGo(d, a, c) }
+
+func depthwise3x3(*convGeom, []float32, []float32, []float32, []float32) bool { return false }
