@@ -20,10 +20,6 @@ func (m *Gemm) Sgemm(tA, tB bool, rows, cols, k int, alpha float32, a []float32,
 type Epilogue struct {
 	Bias   []float32
 	Lo, Hi float32
-	// After, when set, is called with i once c[i] is complete, while it
-	// is still in cache: a residual connection's Add done there reads the
-	// product from cache instead of memory.
-	After func(i int)
 }
 
 // MulShared computes c[i] = a·b[i] for every i (a rows×k, b[i] k×cols,
@@ -37,9 +33,6 @@ func (m *Gemm) MulShared(rows, cols, k int, a []float32, b, c [][]float32, epi *
 	m.Pack(&m.shared, rows, k, a)
 	for i := range b {
 		m.MulPacked(&m.shared, cols, b[i], c[i], epi)
-		if epi != nil && epi.After != nil {
-			epi.After(i)
-		}
 	}
 }
 
@@ -68,7 +61,7 @@ func (m *Gemm) Pack(p *Packed, rows, k int, a []float32) {
 }
 
 // MulPacked computes c = a·b (b k×cols, c rows×cols, row-major and dense)
-// for the a packed in p, then epi (its After is not called).
+// for the a packed in p, then epi.
 func (m *Gemm) MulPacked(p *Packed, cols int, b, c []float32, epi *Epilogue) {
 	g := &m.g
 	rows, k := p.rows, p.k

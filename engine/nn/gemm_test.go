@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"slices"
 	"testing"
 )
 
@@ -205,45 +204,41 @@ func TestMulSharedMatchesNaive(t *testing.T) {
 	}
 }
 
-// TestMulSharedAfter: Epilogue.After sees each image once, in order, with
-// its product complete (bias and clamp applied), before the next image is
-// computed: what a fused residual Add relies on.
-func TestMulSharedAfter(t *testing.T) {
-	const rows, cols, k, n = 9, 30, 7, 3
-	a := make([]float32, rows*k)
-	for i := range a {
-		a[i] = float32(i%5) - 2
-	}
-	var b, c [][]float32
-	for i := 0; i < n; i++ {
-		bi := make([]float32, k*cols)
-		for j := range bi {
-			bi[j] = float32((i+j)%7) - 3
-		}
-		b, c = append(b, bi), append(c, make([]float32, rows*cols))
-	}
+// TestMulPacked: a Packed is packed once and multiplied by several
+// matrices, each product (with and without an epilogue) the plain one;
+// packing another, smaller matrix into it then gives that matrix's.
+func TestMulPacked(t *testing.T) {
 	for _, kern := range kernelsUnderTest() {
-		var seen []int
-		epi := &Epilogue{Bias: make([]float32, rows), Lo: -5, Hi: 5}
-		epi.After = func(i int) {
-			if i+1 < n && slices.ContainsFunc(c[i+1], func(v float32) bool { return v != 0 }) {
-				t.Errorf("%s: image %d computed before After(%d)", kern.name, i+1, i)
-			}
-			want := make([]float32, rows*cols)
-			naiveGemm(false, false, rows, cols, k, 1, a, k, b[i], cols, 0, want, cols)
-			for j := range want {
-				want[j] = min(max(want[j], -5), 5)
-			}
-			closeTo(t, fmt.Sprintf("%s image %d at After", kern.name, i), c[i], want, 1e-4)
-			seen = append(seen, i)
-		}
-		for i := range c {
-			clear(c[i])
-		}
 		m := Gemm{g: gemmer{kern: kern}}
-		m.MulShared(rows, cols, k, a, b, c, epi)
-		if !slices.Equal(seen, []int{0, 1, 2}) {
-			t.Errorf("%s: After called for %v, want 0, 1, 2", kern.name, seen)
+		var p Packed
+		for _, sh := range [][3]int{{13, 30, 300}, {7, 9, 5}} {
+			rows, cols, k := sh[0], sh[1], sh[2]
+			a := make([]float32, rows*k)
+			for i := range a {
+				a[i] = float32(i%5) - 2
+			}
+			m.Pack(&p, rows, k, a)
+			for img := 0; img < 3; img++ {
+				b := make([]float32, k*cols)
+				for j := range b {
+					b[j] = float32((img+j)%7) - 3
+				}
+				want := make([]float32, rows*cols)
+				naiveGemm(false, false, rows, cols, k, 1, a, k, b, cols, 0, want, cols)
+				var epi *Epilogue
+				if img == 1 {
+					epi = &Epilogue{Bias: make([]float32, rows), Lo: -5, Hi: 5}
+					for i := range epi.Bias {
+						epi.Bias[i] = float32(i) / 4
+					}
+					for j := range want {
+						want[j] = min(max(want[j]+epi.Bias[j/cols], -5), 5)
+					}
+				}
+				c := make([]float32, rows*cols)
+				m.MulPacked(&p, cols, b, c, epi)
+				closeTo(t, fmt.Sprintf("%s %v image %d", kern.name, sh, img), c, want, 1e-4*math.Sqrt(float64(k)))
+			}
 		}
 	}
 }
