@@ -255,21 +255,14 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	}
 	last := stages[len(stages)-1].g
 	out := []int{last.n, last.cout, last.ho, last.wo}
-	var v *value
-	if len(stages) == 1 {
-		v, err = b.kernelOp(out, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
-			st.run(rt, dst, src[0], src[1:])
-		})
-		if err == nil {
-			v.k.grad = convGrad(st.g)
-		}
-	} else {
-		v, err = b.kernelOp(out, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
-			runChain(rt, stages, dst, src)
-		})
-	}
+	v, err := b.kernelOp(out, names, vals, func(rt *runtime, dst []float32, src [][]float32) {
+		runConvs(rt, stages, dst, src)
+	})
 	if err != nil {
 		return nil, err
+	}
+	if len(stages) == 1 { // a training graph's convolutions are one to a kernel
+		v.k.grad = convGrad(st.g)
 	}
 	for _, s := range stages {
 		for _, j := range s.fused {
@@ -278,23 +271,6 @@ func buildConv(b *builder, i int, n *onnxpb.NodeProto, ins []*value) ([]*value, 
 	}
 	b.vals[st.out] = v
 	return []*value{v}, nil
-}
-
-// run runs the stage on a batch: x the images, in what it reads (weights,
-// bias, residual input; in that order, as present).
-func (st *convStage) run(rt *runtime, dst, x []float32, in [][]float32) {
-	g := st.g
-	if g.depthwise {
-		depthwise(rt, g, dst, x, in[0], st.bias(in))
-		return
-	}
-	st.pack(rt, in[0])
-	one := *g
-	one.n = 1
-	xs, size := g.cin*g.h*g.w, g.cout*g.ho*g.wo
-	for i := 0; i < g.n; i++ {
-		st.image(rt, &one, dst[i*size:(i+1)*size], x[i*xs:(i+1)*xs], in, i)
-	}
 }
 
 func (st *convStage) bias(in [][]float32) []float32 {
@@ -352,9 +328,10 @@ func (st *convStage) image(rt *runtime, g *convGeom, dst, x []float32, in [][]fl
 	}
 }
 
-// runChain runs a chain of convolutions image by image, each image's
-// intermediate maps in buffers of one image.
-func runChain(rt *runtime, stages []*convStage, dst []float32, src [][]float32) {
+// runConvs runs a chain of convolutions (one or more) image by image,
+// each image's intermediate maps in buffers of one image; src holds the
+// images, then each stage's inputs (names).
+func runConvs(rt *runtime, stages []*convStage, dst []float32, src [][]float32) {
 	ins := make([][][]float32, len(stages))
 	tmp := make([][]float32, len(stages)-1)
 	one := make([]convGeom, len(stages))
