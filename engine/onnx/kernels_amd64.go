@@ -166,7 +166,7 @@ func addVV(d, a, c []float32) {
 func dw9AVX2(dst *float32, n int, src *float32, offs *int, w *float32, bias, lo, hi float32)
 
 //go:noescape
-func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias, lo, hi float32, perm *int32)
+func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias float32, lohi *float32)
 
 // zeroRow is the row above and below a plane for dw3s1AVX2.
 var zeroRow [1024]float32
@@ -183,6 +183,10 @@ func depthwise3x3(g *convGeom, dst, x, w, bias []float32) bool {
 	if !useAVX2 || g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.pt != 1 || g.pl != 1 || g.pb != 1 || g.pr != 1 || g.w < 9 || g.w > len(zeroRow) {
 		return false
 	}
+	var lohi [16]float32
+	for i := range 8 {
+		lohi[i], lohi[8+i] = g.lo, g.hi
+	}
 	plane, planes := g.h*g.w, g.n*g.cin
 	_, _, _ = dst[planes*plane-1], x[planes*plane-1], w[9*g.cin-1] // fail here, not in the assembly
 	for c := 0; c < planes; c++ {
@@ -191,7 +195,7 @@ func depthwise3x3(g *convGeom, dst, x, w, bias []float32) bool {
 		if bias != nil {
 			b = bias[ch]
 		}
-		dw3s1AVX2(&dst[c*plane], &x[c*plane], &zeroRow[0], g.h, g.w, &w[ch*9], b, g.lo, g.hi, &dw3Perm[0])
+		dw3s1AVX2(&dst[c*plane], &x[c*plane], &zeroRow[0], g.h, g.w, &w[ch*9], b, &lohi[0])
 	}
 	return true
 }

@@ -585,21 +585,77 @@ b8:
 d9done:
 	VZEROUPPER
 	RET
-// func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias, lo, hi float32, perm *int32)
+// func dw3s1AVX2(dst, src, zero *float32, h, w int, wt *float32, bias float32, lohi *float32)
 // A 3×3 depthwise window, stride 1, padding 1, over one h×w plane (w ≥ 9)
 // read from the plane itself and written straight to dst: the phase
-// layout's copy in and copy out cost as much as the taps. A row is done
-// in chunks of 8 outputs, the last chunk ending at the row's last output
-// (overlapping the one before it), so that every load and store is inside
-// a row; the first chunk's left taps and the last chunk's right taps,
-// whose outer lane is the padding, are the centre taps moved one lane by
-// VPERMPS (perm: the two index vectors) with that lane zeroed. The rows
-// above the first and below the last are zero. The taps go in the order
-// of dw9AVX2 from the same bias, so the sums are the phase layout's.
-TEXT ·dw3s1AVX2(SB), NOSPLIT, $0-72
+// layout's copy in and copy out cost as much as the taps. Two output rows
+// at a time (four input rows), so that each chunk has two independent
+// chains of nine FMAs; an odd last row alone. A row is done in chunks of
+// 8 outputs, its last chunk ending at the row's last output (overlapping
+// the one before it), so that no load or store leaves a row; the first
+// chunk's left taps and the last chunk's right taps, whose outer lane is
+// the padding, are the centre taps moved one lane by VPERMPS (dw3Perm)
+// with that lane zeroed. The rows above the first and below the last are
+// zero. lohi: the clamp's bounds, 8 of each. Each output's taps go in the
+// order of dw9AVX2 from the same bias, so the sums are the phase layout's.
+//
+// Registers: Y0-Y8 the weights, Y9 the bias; R11, SI, R12, R13 the input
+// rows above, at, below and two below the first output row (DI, AX the
+// output rows); BX a chunk's byte offset in a row, R9 the last chunk's.
+
+// An input row's three taps for one output (acc), chunk at BX+off.
+#define TAPS(off, row, wl, wc, wr, acc) \
+	VFMADD231PS off-4(row)(BX*1), wl, acc; \
+	VFMADD231PS off(row)(BX*1), wc, acc; \
+	VFMADD231PS off+4(row)(BX*1), wr, acc
+
+// The first chunk's taps of an input row for both output rows (acc, the
+// upper, with its weights, acc2 the lower); Y12: the lane indices, Y14:
+// zero. LEFT1: for one output row.
+#define LEFT(row, wl, wc, wr, acc, wl2, wc2, wr2, acc2) \
+	VPERMPS (row)(BX*1), Y12, Y15; \
+	VBLENDPS $0x01, Y14, Y15, Y15; \
+	VFMADD231PS Y15, wl, acc; \
+	VFMADD231PS Y15, wl2, acc2; \
+	VFMADD231PS (row)(BX*1), wc, acc; \
+	VFMADD231PS (row)(BX*1), wc2, acc2; \
+	VFMADD231PS 4(row)(BX*1), wr, acc; \
+	VFMADD231PS 4(row)(BX*1), wr2, acc2
+
+// The last chunk's, its right taps moved (RIGHT1: for one output row).
+#define RIGHT(row, wl, wc, wr, acc, wl2, wc2, wr2, acc2) \
+	VPERMPS (row)(BX*1), Y12, Y15; \
+	VBLENDPS $0x80, Y14, Y15, Y15; \
+	VFMADD231PS -4(row)(BX*1), wl, acc; \
+	VFMADD231PS -4(row)(BX*1), wl2, acc2; \
+	VFMADD231PS (row)(BX*1), wc, acc; \
+	VFMADD231PS (row)(BX*1), wc2, acc2; \
+	VFMADD231PS Y15, wr, acc; \
+	VFMADD231PS Y15, wr2, acc2
+
+#define LEFT1(row, wl, wc, wr, acc) \
+	VPERMPS (row)(BX*1), Y12, Y15; \
+	VBLENDPS $0x01, Y14, Y15, Y15; \
+	VFMADD231PS Y15, wl, acc; \
+	VFMADD231PS (row)(BX*1), wc, acc; \
+	VFMADD231PS 4(row)(BX*1), wr, acc
+
+#define RIGHT1(row, wl, wc, wr, acc) \
+	VPERMPS (row)(BX*1), Y12, Y15; \
+	VBLENDPS $0x80, Y14, Y15, Y15; \
+	VFMADD231PS -4(row)(BX*1), wl, acc; \
+	VFMADD231PS (row)(BX*1), wc, acc; \
+	VFMADD231PS Y15, wr, acc
+
+// Clamp acc and store it at BX+off of output row out.
+#define PUT(off, acc, out) \
+	VMAXPS (DX), acc, acc; \
+	VMINPS 32(DX), acc, acc; \
+	VMOVUPS acc, off(out)(BX*1)
+
+TEXT ·dw3s1AVX2(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ zero+16(FP), R13
 	MOVQ h+24(FP), CX
 	MOVQ w+32(FP), R8
 	LEAQ -32(R8*4), R9 // the last chunk's byte offset in a row
@@ -615,121 +671,128 @@ TEXT ·dw3s1AVX2(SB), NOSPLIT, $0-72
 	VBROADCASTSS 28(AX), Y7
 	VBROADCASTSS 32(AX), Y8
 	VBROADCASTSS bias+48(FP), Y9
-	VBROADCASTSS lo+52(FP), Y10
-	VBROADCASTSS hi+56(FP), Y11
-	MOVQ perm+64(FP), R10
-	MOVQ R13, R11 // the row above the first
+	MOVQ lohi+56(FP), DX
+	MOVQ zero+16(FP), R11 // the row above the first
 
-d3row:
-	MOVQ R13, R12 // the row below the last
-	CMPQ CX, $1
-	JEQ  d3below
+d3pair:
+	CMPQ CX, $2
+	JLT  d3single
 	LEAQ (SI)(R8*1), R12
+	MOVQ zero+16(FP), R13
+	CMPQ CX, $2
+	JEQ  d3pairbelow
+	LEAQ (R12)(R8*1), R13
 
-d3below:
+d3pairbelow:
+	LEAQ    (DI)(R8*1), AX
 	XORQ    BX, BX
-	VMOVDQU (R10), Y12
+	VMOVDQU ·dw3Perm(SB), Y12
 	VXORPS  Y14, Y14, Y14
-	VMOVAPS Y9, Y13
-	VPERMPS (R11)(BX*1), Y12, Y15
-	VBLENDPS $0x01, Y14, Y15, Y15
-	VFMADD231PS Y15, Y0, Y13
-	VFMADD231PS 0(R11)(BX*1), Y1, Y13
-	VFMADD231PS 4(R11)(BX*1), Y2, Y13
-	VPERMPS (SI)(BX*1), Y12, Y15
-	VBLENDPS $0x01, Y14, Y15, Y15
-	VFMADD231PS Y15, Y3, Y13
-	VFMADD231PS 0(SI)(BX*1), Y4, Y13
-	VFMADD231PS 4(SI)(BX*1), Y5, Y13
-	VPERMPS (R12)(BX*1), Y12, Y15
-	VBLENDPS $0x01, Y14, Y15, Y15
-	VFMADD231PS Y15, Y6, Y13
-	VFMADD231PS 0(R12)(BX*1), Y7, Y13
-	VFMADD231PS 4(R12)(BX*1), Y8, Y13
-	VMAXPS Y10, Y13, Y13
-	VMINPS Y11, Y13, Y13
-	VMOVUPS Y13, (DI)(BX*1)
+	VMOVAPS Y9, Y10
+	VMOVAPS Y9, Y11
+	LEFT1(R11, Y0, Y1, Y2, Y10)
+	LEFT(SI, Y3, Y4, Y5, Y10, Y0, Y1, Y2, Y11)
+	LEFT(R12, Y6, Y7, Y8, Y10, Y3, Y4, Y5, Y11)
+	LEFT1(R13, Y6, Y7, Y8, Y11)
+	PUT(0, Y10, DI)
+	PUT(0, Y11, AX)
 	MOVQ $32, BX
 
-d3two:
-	LEAQ 32(BX), AX
-	CMPQ AX, R9
-	JGE  d3one
+d3pairtwo:
+	LEAQ 32(BX), R10
+	CMPQ R10, R9
+	JGE  d3pairone
+	VMOVAPS Y9, Y10
+	VMOVAPS Y9, Y11
+	VMOVAPS Y9, Y12
 	VMOVAPS Y9, Y13
-	VMOVAPS Y9, Y14
-	VFMADD231PS -4(R11)(BX*1), Y0, Y13
-	VFMADD231PS 28(R11)(BX*1), Y0, Y14
-	VFMADD231PS 0(R11)(BX*1), Y1, Y13
-	VFMADD231PS 32(R11)(BX*1), Y1, Y14
-	VFMADD231PS 4(R11)(BX*1), Y2, Y13
-	VFMADD231PS 36(R11)(BX*1), Y2, Y14
-	VFMADD231PS -4(SI)(BX*1), Y3, Y13
-	VFMADD231PS 28(SI)(BX*1), Y3, Y14
-	VFMADD231PS 0(SI)(BX*1), Y4, Y13
-	VFMADD231PS 32(SI)(BX*1), Y4, Y14
-	VFMADD231PS 4(SI)(BX*1), Y5, Y13
-	VFMADD231PS 36(SI)(BX*1), Y5, Y14
-	VFMADD231PS -4(R12)(BX*1), Y6, Y13
-	VFMADD231PS 28(R12)(BX*1), Y6, Y14
-	VFMADD231PS 0(R12)(BX*1), Y7, Y13
-	VFMADD231PS 32(R12)(BX*1), Y7, Y14
-	VFMADD231PS 4(R12)(BX*1), Y8, Y13
-	VFMADD231PS 36(R12)(BX*1), Y8, Y14
-	VMAXPS Y10, Y13, Y13
-	VMAXPS Y10, Y14, Y14
-	VMINPS Y11, Y13, Y13
-	VMINPS Y11, Y14, Y14
-	VMOVUPS Y13, 0(DI)(BX*1)
-	VMOVUPS Y14, 32(DI)(BX*1)
+	TAPS(0, R11, Y0, Y1, Y2, Y10)
+	TAPS(32, R11, Y0, Y1, Y2, Y12)
+	TAPS(0, SI, Y3, Y4, Y5, Y10)
+	TAPS(32, SI, Y3, Y4, Y5, Y12)
+	TAPS(0, SI, Y0, Y1, Y2, Y11)
+	TAPS(32, SI, Y0, Y1, Y2, Y13)
+	TAPS(0, R12, Y6, Y7, Y8, Y10)
+	TAPS(32, R12, Y6, Y7, Y8, Y12)
+	TAPS(0, R12, Y3, Y4, Y5, Y11)
+	TAPS(32, R12, Y3, Y4, Y5, Y13)
+	TAPS(0, R13, Y6, Y7, Y8, Y11)
+	TAPS(32, R13, Y6, Y7, Y8, Y13)
+	PUT(0, Y10, DI)
+	PUT(32, Y12, DI)
+	PUT(0, Y11, AX)
+	PUT(32, Y13, AX)
 	ADDQ $64, BX
-	JMP  d3two
+	JMP  d3pairtwo
 
-d3one:
+d3pairone:
 	CMPQ BX, R9
-	JGE  d3last
-	VMOVAPS Y9, Y13
-	VFMADD231PS -4(R11)(BX*1), Y0, Y13
-	VFMADD231PS 0(R11)(BX*1), Y1, Y13
-	VFMADD231PS 4(R11)(BX*1), Y2, Y13
-	VFMADD231PS -4(SI)(BX*1), Y3, Y13
-	VFMADD231PS 0(SI)(BX*1), Y4, Y13
-	VFMADD231PS 4(SI)(BX*1), Y5, Y13
-	VFMADD231PS -4(R12)(BX*1), Y6, Y13
-	VFMADD231PS 0(R12)(BX*1), Y7, Y13
-	VFMADD231PS 4(R12)(BX*1), Y8, Y13
-	VMAXPS Y10, Y13, Y13
-	VMINPS Y11, Y13, Y13
-	VMOVUPS Y13, 0(DI)(BX*1)
+	JGE  d3pairlast
+	VMOVAPS Y9, Y10
+	VMOVAPS Y9, Y11
+	TAPS(0, R11, Y0, Y1, Y2, Y10)
+	TAPS(0, SI, Y3, Y4, Y5, Y10)
+	TAPS(0, SI, Y0, Y1, Y2, Y11)
+	TAPS(0, R12, Y6, Y7, Y8, Y10)
+	TAPS(0, R12, Y3, Y4, Y5, Y11)
+	TAPS(0, R13, Y6, Y7, Y8, Y11)
+	PUT(0, Y10, DI)
+	PUT(0, Y11, AX)
 	ADDQ $32, BX
 
-d3last:
+d3pairlast:
 	MOVQ    R9, BX
-	VMOVDQU 32(R10), Y12
+	VMOVDQU ·dw3Perm+32(SB), Y12
 	VXORPS  Y14, Y14, Y14
-	VMOVAPS Y9, Y13
-	VFMADD231PS -4(R11)(BX*1), Y0, Y13
-	VFMADD231PS 0(R11)(BX*1), Y1, Y13
-	VPERMPS (R11)(BX*1), Y12, Y15
-	VBLENDPS $0x80, Y14, Y15, Y15
-	VFMADD231PS Y15, Y2, Y13
-	VFMADD231PS -4(SI)(BX*1), Y3, Y13
-	VFMADD231PS 0(SI)(BX*1), Y4, Y13
-	VPERMPS (SI)(BX*1), Y12, Y15
-	VBLENDPS $0x80, Y14, Y15, Y15
-	VFMADD231PS Y15, Y5, Y13
-	VFMADD231PS -4(R12)(BX*1), Y6, Y13
-	VFMADD231PS 0(R12)(BX*1), Y7, Y13
-	VPERMPS (R12)(BX*1), Y12, Y15
-	VBLENDPS $0x80, Y14, Y15, Y15
-	VFMADD231PS Y15, Y8, Y13
-	VMAXPS Y10, Y13, Y13
-	VMINPS Y11, Y13, Y13
-	VMOVUPS Y13, (DI)(BX*1)
-	MOVQ SI, R11
-	ADDQ R8, SI
-	ADDQ R8, DI
-	DECQ CX
-	JNE  d3row
+	VMOVAPS Y9, Y10
+	VMOVAPS Y9, Y11
+	RIGHT1(R11, Y0, Y1, Y2, Y10)
+	RIGHT(SI, Y3, Y4, Y5, Y10, Y0, Y1, Y2, Y11)
+	RIGHT(R12, Y6, Y7, Y8, Y10, Y3, Y4, Y5, Y11)
+	RIGHT1(R13, Y6, Y7, Y8, Y11)
+	PUT(0, Y10, DI)
+	PUT(0, Y11, AX)
+	MOVQ R12, R11
+	LEAQ (R12)(R8*1), SI
+	LEAQ (AX)(R8*1), DI
+	SUBQ $2, CX
+	JMP  d3pair
+
+d3single: // the last row of an odd count: the row below it is zero
+	TESTQ   CX, CX
+	JEQ     d3done
+	MOVQ    zero+16(FP), R12
+	XORQ    BX, BX
+	VMOVDQU ·dw3Perm(SB), Y12
+	VXORPS  Y14, Y14, Y14
+	VMOVAPS Y9, Y10
+	LEFT1(R11, Y0, Y1, Y2, Y10)
+	LEFT1(SI, Y3, Y4, Y5, Y10)
+	LEFT1(R12, Y6, Y7, Y8, Y10)
+	PUT(0, Y10, DI)
+	MOVQ $32, BX
+
+d3singleone:
+	CMPQ BX, R9
+	JGE  d3singlelast
+	VMOVAPS Y9, Y10
+	TAPS(0, R11, Y0, Y1, Y2, Y10)
+	TAPS(0, SI, Y3, Y4, Y5, Y10)
+	TAPS(0, R12, Y6, Y7, Y8, Y10)
+	PUT(0, Y10, DI)
+	ADDQ $32, BX
+	JMP  d3singleone
+
+d3singlelast:
+	MOVQ    R9, BX
+	VMOVDQU ·dw3Perm+32(SB), Y12
+	VXORPS  Y14, Y14, Y14
+	VMOVAPS Y9, Y10
+	RIGHT1(R11, Y0, Y1, Y2, Y10)
+	RIGHT1(SI, Y3, Y4, Y5, Y10)
+	RIGHT1(R12, Y6, Y7, Y8, Y10)
+	PUT(0, Y10, DI)
+
+d3done:
 	VZEROUPPER
 	RET
-
