@@ -75,9 +75,13 @@ func TestConvChain(t *testing.T) {
 }
 
 // TestDepthwise3x3 checks the in-place 3×3 kernel against the phase
-// layout's on planes of every width up to three chunks and the network's:
-// the same sums bit for bit, and nothing written outside the planes.
+// layout's on planes of every width from 9 (narrower ones go to the phase
+// layout) to three chunks, and the network's: the same sums bit for bit,
+// and nothing written outside the planes.
 func TestDepthwise3x3(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 here: the phase layout runs every depthwise convolution")
+	}
 	rng := rand.New(rand.NewSource(8))
 	widths := []int{56, 28, 14, 7}
 	for w := 1; w <= 25; w++ {
@@ -93,8 +97,11 @@ func TestDepthwise3x3(t *testing.T) {
 			for i := range got {
 				got[i] = 42
 			}
-			if !depthwise3x3(g, got[:size], x, wt, bias) {
-				t.Skip("no AVX2 here: the phase layout runs every depthwise convolution")
+			if ran := depthwise3x3(g, got[:size], x, wt, bias); ran != (w >= 9) {
+				t.Fatalf("%d×%d planes: the in-place kernel ran: %v, want %v", h, w, ran, w >= 9)
+			}
+			if w < 9 {
+				continue
 			}
 			want := make([]float32, size)
 			depthwisePhases(&runtime{}, g, want, x, wt, bias)
