@@ -698,33 +698,6 @@ d3pairbelow:
 	PUT(0, Y11, AX)
 	MOVQ $32, BX
 
-d3pairtwo:
-	LEAQ 32(BX), R10
-	CMPQ R10, R9
-	JGE  d3pairone
-	VMOVAPS Y9, Y10
-	VMOVAPS Y9, Y11
-	VMOVAPS Y9, Y12
-	VMOVAPS Y9, Y13
-	TAPS(0, R11, Y0, Y1, Y2, Y10)
-	TAPS(32, R11, Y0, Y1, Y2, Y12)
-	TAPS(0, SI, Y3, Y4, Y5, Y10)
-	TAPS(32, SI, Y3, Y4, Y5, Y12)
-	TAPS(0, SI, Y0, Y1, Y2, Y11)
-	TAPS(32, SI, Y0, Y1, Y2, Y13)
-	TAPS(0, R12, Y6, Y7, Y8, Y10)
-	TAPS(32, R12, Y6, Y7, Y8, Y12)
-	TAPS(0, R12, Y3, Y4, Y5, Y11)
-	TAPS(32, R12, Y3, Y4, Y5, Y13)
-	TAPS(0, R13, Y6, Y7, Y8, Y11)
-	TAPS(32, R13, Y6, Y7, Y8, Y13)
-	PUT(0, Y10, DI)
-	PUT(32, Y12, DI)
-	PUT(0, Y11, AX)
-	PUT(32, Y13, AX)
-	ADDQ $64, BX
-	JMP  d3pairtwo
-
 d3pairone:
 	CMPQ BX, R9
 	JGE  d3pairlast
@@ -739,6 +712,7 @@ d3pairone:
 	PUT(0, Y10, DI)
 	PUT(0, Y11, AX)
 	ADDQ $32, BX
+	JMP  d3pairone
 
 d3pairlast:
 	MOVQ    R9, BX
