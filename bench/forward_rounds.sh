@@ -26,8 +26,11 @@ gcc -O2 -o "$peak" "$root/bench/fma_peak.c"
 for r in $(seq "$rounds"); do
   line="$r $(date -u +%H:%M) $("$peak" | cut -d' ' -f1)"
   for b in "$@"; do
-    line="$line $(cd "$root/engine/onnx" && "$b" -test.run '^$' -test.bench MobileFaceNetForward -test.benchtime 10x | grep -o '[0-9.]* img/s' | cut -d' ' -f1)"
+    ips=$(cd "$root/engine/onnx" && "$b" -test.run '^$' -test.bench MobileFaceNetForward -test.benchtime 10x | grep -o '[0-9.]* img/s' | cut -d' ' -f1) ||
+      { echo "forward_rounds: $b printed no img/s; run it from engine/onnx with -test.bench MobileFaceNetForward -test.v to see why" >&2; exit 1; }
+    line="$line $ips"
   done
-  torch=$(cd "$root" && OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_onnx.py ../shared/models/mobilefacenet.onnx --batch 64 --threads 2 2>/dev/null)
+  torch=$(cd "$root" && OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch_onnx.py ../shared/models/mobilefacenet.onnx --batch 64 --threads 2 2>/dev/null) ||
+    { echo "forward_rounds: bench/torch_onnx.py failed; it needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx)" >&2; exit 1; }
   echo "$line $(echo "$torch" | sed 's/.*median \([0-9.]*\) img\/s, best \([0-9.]*\)/\1 \2/')"
 done

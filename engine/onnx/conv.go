@@ -310,6 +310,9 @@ func (st *convStage) image(rt *runtime, g *convGeom, dst, x []float32, in [][]fl
 	b := x
 	var pt patches
 	if !st.pw {
+		// Per image: in a chain, another stage's depthwise convolution uses
+		// the same scratch between two images, so the phases' padding is
+		// cleared again.
 		b = rt.buf(0, cg*g.kh*g.kw*p)
 		pt = newPatches(rt, g)
 	}
